@@ -1,0 +1,77 @@
+"""The {{ cookiecutter.app_name }} agents, run without a broker by Faust's ``test_context()``."""
+
+from {{ cookiecutter.package_name }}.settings import settings
+from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.agents import (
+    enrich,
+    enrich_events,
+    event_counts,
+    sample_events,
+    summarize,
+    summarize_batches,
+)
+from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.models import (
+    BatchSummary,
+    EnrichedEvent,
+    Event,
+)
+
+
+def test_enrich_carries_the_event_and_its_key_count() -> None:
+    event = Event(id="e1", key="home", amount=2.5)
+
+    assert enrich(event, 3) == EnrichedEvent(id="e1", key="home", amount=2.5, key_count=3)
+
+
+def test_summarize_counts_amounts_and_distinct_keys() -> None:
+    batch = [
+        EnrichedEvent(id="e1", key="home", amount=1.1, key_count=1),
+        EnrichedEvent(id="e2", key="docs", amount=2.2, key_count=1),
+        EnrichedEvent(id="e3", key="home", amount=3.3, key_count=2),
+    ]
+
+    assert summarize(batch) == BatchSummary(count=3, total_amount=6.6, distinct_keys=2)
+
+
+def test_sample_events_have_unique_ids_and_cycle_keys() -> None:
+    events = sample_events(7, keys=("a", "b"))
+
+    assert len({event.id for event in events}) == 7
+    assert [event.key for event in events] == ["a", "b", "a", "b", "a", "b", "a"]
+
+
+async def test_enrich_events_counts_per_key_and_sends_enriched_events() -> None:
+    sent: list[EnrichedEvent] = []
+    events = [
+        Event(id="e1", key="home", amount=1.0),
+        Event(id="e2", key="docs", amount=2.0),
+        Event(id="e3", key="home", amount=3.0),
+    ]
+    # A sink topic would need a broker: collect what the agent yields instead.
+    async with enrich_events.test_context(sink=[sent.append]) as agent:
+        for event in events:
+            await agent.put(event, key=event.key)
+
+    assert [(event.id, event.key_count) for event in sent] == [("e1", 1), ("e2", 1), ("e3", 2)]
+    assert event_counts["home"] == 2
+    assert event_counts["docs"] == 1
+
+
+async def test_summarize_batches_emits_one_summary_per_full_batch() -> None:
+    batch = [
+        EnrichedEvent(id=f"e{number}", key=f"k{number % 3}", amount=1.0, key_count=1)
+        for number in range(settings.batch_size)
+    ]
+    summaries: list[BatchSummary] = []
+    async with summarize_batches.test_context(sink=[summaries.append]) as agent:
+        for event in batch[:-1]:
+            await agent.put(event, wait=False)
+        # The last event fills the batch: wait for the summary it yields.
+        await agent.put(batch[-1])
+
+    assert summaries == [
+        BatchSummary(
+            count=settings.batch_size,
+            total_amount=float(settings.batch_size),
+            distinct_keys=3,
+        )
+    ]

@@ -1,0 +1,17 @@
+"""The Faust app shared by every sub-app, configured from ``settings``."""
+
+import faust
+
+from .settings import settings
+
+app = faust.App(
+    settings.app_id,
+    broker=settings.kafka_broker,
+    # Imports every module of the package on start-up, so the agents, timers,
+    # views and commands of each sub-app register themselves.
+    autodiscover=True,
+    origin="{{ cookiecutter.package_name }}",
+    topic_partitions=settings.topic_partitions,
+    web_port=settings.web_port,
+    store=settings.store,
+)
