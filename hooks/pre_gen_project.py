@@ -35,7 +35,9 @@ SHADOWED = {"faust", "mode", "aiokafka", "aiohttp", "click", "pydantic", "pydant
 PACKAGE_MODULES = {"app", "settings", "tests", "__main__", "__init__"}
 
 
-def check_identifier(answer: str, name: str, allowed: str) -> str | None:
+def check_identifier(answer: str, name: str, allowed: str, longest: int) -> str | None:
+    if len(name) > longest:
+        return f"{answer}: {name!r} is longer than {longest} characters; {allowed}"
     if not IDENTIFIER.fullmatch(name):
         return f"{answer}: {name!r} is not a lowercase Python identifier; {allowed}"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
@@ -63,7 +65,7 @@ def problems() -> list[str]:
                      " single hyphens, starting with a letter, e.g. clickstream-service")
     package = ANSWERS["package_name"]
     allowed = "use lowercase letters, digits and underscores, starting with a letter, e.g. clickstream_service"
-    error = check_identifier("package_name", package, allowed)
+    error = check_identifier("package_name", package, allowed, 40)
     if error:
         found.append(error)
     elif package in sys.stdlib_module_names or package in SHADOWED:
@@ -76,7 +78,8 @@ def problems() -> list[str]:
     else:
         seen = set()
         for name in apps:
-            error = check_identifier("apps", name, allowed)
+            # App names prefix topics, URLs and command names: keep them short.
+            error = check_identifier("apps", name, allowed, 30)
             if error:
                 found.append(error)
             elif name in PACKAGE_MODULES:
