@@ -75,3 +75,8 @@ async def test_summarize_batches_emits_one_summary_per_full_batch() -> None:
             distinct_keys=3,
         )
     ]
+
+
+def test_cli_lists_the_agents_autodiscovery_found(cli_agents: str) -> None:
+    assert "@{{ cookiecutter.app_name }}.agents.enrich_events" in cli_agents
+    assert "@{{ cookiecutter.app_name }}.agents.summarize_batches" in cli_agents
