@@ -1,9 +1,16 @@
+import os
+import socket
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.app import app
+from {{ cookiecutter.package_name }}.settings import settings
 
 # Register every sub-app's agents, tables and views once, as a worker does on start-up.
 app.discover()
@@ -18,3 +25,58 @@ def cli_agents() -> str:
     command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "agents"]
     result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
     return result.stdout
+
+
+@pytest.fixture(scope="session")
+def bootstrap_servers() -> list[str]:
+    """The broker of KAFKA_BROKER, in the host:port form of Kafka clients."""
+    return [url.strip().split("://", 1)[-1] for url in settings.kafka_broker.split(";")]
+
+
+def free_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port: int = listener.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A worker started as the image starts it, in a consumer group of its own.
+
+    Yields the base URL of its web server; stops the worker afterwards.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ID": f"{settings.app_id}-test-{uuid.uuid4().hex[:8]}",
+        "WEB_PORT": str(port),
+        "BATCH_WINDOW_SECONDS": "1",
+        "REPORT_INTERVAL_SECONDS": "1",
+    }
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "{{ cookiecutter.package_name }}", "worker", "--loglevel", "info"],
+            cwd=log.parent,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_line(log, "Worker ready", process, timeout=90)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} from the worker:\n{log.read_text(errors='replace')}")
