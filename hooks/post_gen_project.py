@@ -9,8 +9,8 @@ from pathlib import Path
 
 from cookiecutter.generate import generate_context, generate_files
 
-APPS = [name.strip() for name in {{ cookiecutter.apps|tojson }}.split(",")]
-CI = {{ cookiecutter.ci|tojson }}
+APPS = [name.strip() for name in {{cookiecutter.apps | tojson}}.split(",")]
+CI = {{cookiecutter.ci | tojson}}
 # The sub-app template travels inside the project, so `make app NAME=...` can reuse it.
 APP_TEMPLATE = Path(".app-template")
 CI_FILES = {"github": [Path(".github")], "gitlab": [Path(".gitlab-ci.yml")]}

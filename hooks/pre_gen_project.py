@@ -10,27 +10,45 @@ import re
 import sys
 
 ANSWERS = {
-    "project_name": {{ cookiecutter.project_name|tojson }},
-    "project_slug": {{ cookiecutter.project_slug|tojson }},
-    "package_name": {{ cookiecutter.package_name|tojson }},
-    "author_email": {{ cookiecutter.author_email|tojson }},
-    "version": {{ cookiecutter.version|tojson }},
-    "apps": {{ cookiecutter.apps|tojson }},
-    "kafka_broker": {{ cookiecutter.kafka_broker|tojson }},
-    "topic_partitions": {{ cookiecutter.topic_partitions|tojson }},
-    "web_port": {{ cookiecutter.web_port|tojson }},
+    "project_name": {{cookiecutter.project_name | tojson}},
+    "project_slug": {{cookiecutter.project_slug | tojson}},
+    "package_name": {{cookiecutter.package_name | tojson}},
+    "author_email": {{cookiecutter.author_email | tojson}},
+    "version": {{cookiecutter.version | tojson}},
+    "apps": {{cookiecutter.apps | tojson}},
+    "kafka_broker": {{cookiecutter.kafka_broker | tojson}},
+    "topic_partitions": {{cookiecutter.topic_partitions | tojson}},
+    "web_port": {{cookiecutter.web_port | tojson}},
 }
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 # PEP 440 public versions, as pip and PyPI accept them.
-VERSION = re.compile(r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
-                     r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?")
+VERSION = re.compile(
+    r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
+    r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
+)
 BROKER = re.compile(r"(kafka|aiokafka)://[A-Za-z0-9.-]+:[0-9]{1,5}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Importing the service must never pick up our package instead of one of these.
-SHADOWED = {"faust", "mode", "aiokafka", "aiohttp", "click", "pydantic", "pydantic_settings", "yarl",
-            "venusian", "croniter", "terminaltables", "mypy", "pytest", "ruff", "test", "tests"}
+SHADOWED = {
+    "faust",
+    "mode",
+    "aiokafka",
+    "aiohttp",
+    "click",
+    "pydantic",
+    "pydantic_settings",
+    "yarl",
+    "venusian",
+    "croniter",
+    "terminaltables",
+    "mypy",
+    "pytest",
+    "ruff",
+    "test",
+    "tests",
+}
 # Modules of the service's own package that a sub-app must not replace.
 PACKAGE_MODULES = {"app", "settings", "tests", "__main__", "__init__"}
 
@@ -61,16 +79,20 @@ def problems() -> list[str]:
         found.append("project_name: is empty; give the service a name, e.g. Clickstream Service")
     slug = ANSWERS["project_slug"]
     if not SLUG.fullmatch(slug):
-        found.append(f"project_slug: {slug!r} is not kebab-case; use lowercase letters, digits and"
-                     " single hyphens, starting with a letter, e.g. clickstream-service")
+        found.append(
+            f"project_slug: {slug!r} is not kebab-case; use lowercase letters, digits and"
+            " single hyphens, starting with a letter, e.g. clickstream-service"
+        )
     package = ANSWERS["package_name"]
     allowed = "use lowercase letters, digits and underscores, starting with a letter, e.g. clickstream_service"
     error = check_identifier("package_name", package, allowed, 40)
     if error:
         found.append(error)
     elif package in sys.stdlib_module_names or package in SHADOWED:
-        found.append(f"package_name: {package!r} would shadow the module of that name in the standard"
-                     " library or the service's dependencies; choose a name of your own, e.g. clickstream_service")
+        found.append(
+            f"package_name: {package!r} would shadow the module of that name in the standard"
+            " library or the service's dependencies; choose a name of your own, e.g. clickstream_service"
+        )
     apps = [name.strip() for name in ANSWERS["apps"].split(",")]
     allowed = "use comma-separated lowercase identifiers, e.g. page_views,orders"
     if apps == [""]:
@@ -90,11 +112,15 @@ def problems() -> list[str]:
     if not VERSION.fullmatch(ANSWERS["version"]):
         found.append(f"version: {ANSWERS['version']!r} is not a PEP 440 version; use e.g. 0.1.0")
     if not EMAIL.fullmatch(ANSWERS["author_email"]):
-        found.append(f"author_email: {ANSWERS['author_email']!r} is not an e-mail address; use e.g. jane.doe@example.com")
+        found.append(
+            f"author_email: {ANSWERS['author_email']!r} is not an e-mail address; use e.g. jane.doe@example.com"
+        )
     brokers = ANSWERS["kafka_broker"].split(";")
     if not all(BROKER.fullmatch(broker) for broker in brokers):
-        found.append(f"kafka_broker: {ANSWERS['kafka_broker']!r} is not a Faust broker URL; use"
-                     " kafka://HOST:PORT, several separated by ';'")
+        found.append(
+            f"kafka_broker: {ANSWERS['kafka_broker']!r} is not a Faust broker URL; use"
+            " kafka://HOST:PORT, several separated by ';'"
+        )
     for error in (
         check_int("topic_partitions", ANSWERS["topic_partitions"], 1, 1000),
         # The image runs as a non-root user, which cannot bind ports below 1024.
