@@ -1,0 +1,20 @@
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-cookies bakes the template in the current directory unless told otherwise.
+    if config.option.template == ".":
+        config.option.template = str(REPO)
+
+
+@pytest.fixture(scope="session")
+def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user config that keeps cookiecutter's replay files out of the home directory."""
+    home = tmp_path_factory.mktemp("cookiecutter-home")
+    config = home / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {home / 'templates'}\nreplay_dir: {home / 'replay'}\n", encoding="utf-8")
+    return config

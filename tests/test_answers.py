@@ -1,0 +1,108 @@
+"""Fast tier: answers the pre-generation hook must refuse, awkward ones it must accept,
+and baking that depends on nothing but the answers."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from helpers import REPO, in_app_template, project_files, run, tomllib, tool
+
+# Each bad answer, with the answer's name that the hook's error line must start with.
+BAD_ANSWERS: list[dict[str, Any]] = [
+    {"apps": "class"},
+    {"apps": ""},
+    {"apps": "a,a"},
+    {"apps": "app"},
+    {"apps": "Orders"},
+    {"apps": "orders,"},
+    {"apps": "x" * 31},
+    {"package_name": "json"},
+    {"package_name": "faust"},
+    {"package_name": "p" * 41},
+    {"package_name": "async"},
+    {"web_port": 80},
+    {"web_port": "abc"},
+    {"topic_partitions": 0},
+    {"author_email": "nope"},
+    {"kafka_broker": "localhost:9092"},
+    {"version": "one"},
+    {"project_slug": "Bad Slug"},
+]
+
+
+def answer_id(answers: dict[str, Any]) -> str:
+    ((key, value),) = answers.items()
+    return f"{key}={str(value)[:12]}"
+
+
+@pytest.mark.parametrize("answers", BAD_ANSWERS, ids=answer_id)
+def test_bad_answer_stops_the_bake_and_leaves_nothing(
+    answers: dict[str, Any], cookies: Any, tmp_path: Path, cookiecutter_config: Path
+) -> None:
+    ((key, value),) = answers.items()
+
+    result = cookies.bake(extra_context=answers)
+    assert result.exit_code != 0
+    assert result.exception is not None
+
+    # The command a user runs: it must say which answer is wrong and leave no directory.
+    output = tmp_path / "out"
+    output.mkdir()
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--config-file", cookiecutter_config]
+    baked = run(*command, REPO, f"{key}={value}", "--output-dir", output, check=False, timeout=120)
+    assert baked.returncode != 0
+    assert list(output.iterdir()) == []
+    errors = [line for line in baked.stderr.splitlines() if line.startswith("ERROR: ") and ": " in line[7:]]
+    assert any(line.startswith(f"ERROR: {key}: ") for line in errors), baked.stderr
+
+
+AWKWARD = {
+    "project_name": 'Zoë\'s "Quoted" Service',
+    "description": 'Counts "clicks", back\\slashes \\n, l\'été — naïve {braces} & <tags>; 100% #1: ok',
+    "author_name": "Renée O'Brien",
+    "author_email": "renee.o'brien+faust@example.co.uk",
+    "apps": "orders",
+}
+
+
+def test_awkward_but_legal_answers_bake_valid_files(cookies: Any) -> None:
+    result = cookies.bake(extra_context=AWKWARD)
+    assert result.exception is None, result.exception
+    project = result.project_path
+    assert project.name == "zoe-s-quoted-service"
+
+    metadata = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert metadata["description"] == AWKWARD["description"]
+    assert metadata["authors"] == [{"name": AWKWARD["author_name"], "email": AWKWARD["author_email"]}]
+    for relative in project_files(project):
+        text = (project / relative).read_text(encoding="utf-8")
+        if relative.suffix in (".yml", ".yaml"):
+            yaml.safe_load(text)
+        elif relative.suffix == ".py" and not in_app_template(relative):
+            compile(text, str(relative), "exec")
+    assert AWKWARD["author_name"] in (project / "LICENSE").read_text(encoding="utf-8")
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(f"# {AWKWARD['project_name']}\n")
+    assert AWKWARD["description"] in readme
+    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
+    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
+
+
+def snapshot(project: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        relative.as_posix(): ((project / relative).stat().st_mode, (project / relative).read_bytes())
+        for relative in project_files(project)
+    }
+
+
+def test_same_answers_bake_identical_trees(cookies: Any) -> None:
+    answers = {"apps": "orders,page_views,alerts", "ci": "gitlab", "license": "Apache-2.0"}
+    first, second = cookies.bake(extra_context=answers), cookies.bake(extra_context=answers)
+    assert first.exception is None, first.exception
+    assert second.exception is None, second.exception
+    assert first.project_path != second.project_path
+
+    assert snapshot(first.project_path) == snapshot(second.project_path)

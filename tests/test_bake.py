@@ -1,0 +1,173 @@
+"""Fast tier: bake every supported combination of answers and check what comes out.
+
+One table drives the tests. Each combination is baked once (module-scoped fixture) and
+every check below runs on that bake.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from helpers import TEMPLATE, in_app_template, project_files, run, tomllib, tool
+
+LONG_PACKAGE = "stream_processing_service_with_long_name"  # 40 characters, the most allowed
+LONG_APP = "enriched_page_view_aggregation"  # 30 characters, the most allowed
+
+# Supported combinations: each is a set of answers; the others keep their defaults.
+COMBINATIONS: list[dict[str, Any]] = [
+    {},
+    {"apps": "orders,page_views,alerts"},
+    {"license": "MIT"},
+    {"license": "Apache-2.0"},
+    {"license": "BSD-3-Clause"},
+    {"license": "Proprietary"},
+    {"ci": "github"},
+    {"ci": "gitlab", "apps": "orders,page_views"},
+    {"ci": "none"},
+    {"python_version": "3.13"},
+    {"python_version": "3.12", "log_level": "debug"},
+    {"python_version": "3.11", "ci": "gitlab"},
+    {"python_version": "3.10", "license": "Apache-2.0"},
+    {"package_name": LONG_PACKAGE, "apps": f"{LONG_APP},b"},
+    {"project_name": "Q", "apps": "a"},
+    {
+        "apps": " orders , alerts ",
+        "topic_partitions": 1,
+        "web_port": 65535,
+        "kafka_broker": "kafka://k1:9092;kafka://k2:9093",
+    },
+]
+assert len(TEMPLATE.name) > 0 and TEMPLATE.is_dir()
+
+MARKERS = ("{{ cookiecutter.", "{{cookiecutter.", "{%", "{#")
+# GitHub Actions expressions are ${{ ... }}; any other {{ is a Jinja leftover.
+STRAY_BRACES = re.compile(r"(?<!\$)\{\{")
+
+
+def combination_id(answers: dict[str, Any]) -> str:
+    return ",".join(f"{key}={value}" for key, value in answers.items()) or "defaults"
+
+
+def app_names(context: dict[str, Any]) -> list[str]:
+    return [name.strip() for name in context["apps"].split(",")]
+
+
+@pytest.fixture(scope="module", params=COMBINATIONS, ids=combination_id)
+def baked(request: pytest.FixtureRequest, cookies_session: Any) -> tuple[Path, dict[str, Any]]:
+    """The project baked from one combination, and the full context it was baked with."""
+    result = cookies_session.bake(extra_context=request.param)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    return result.project_path, result.context
+
+
+def read_texts(project: Path) -> dict[Path, str]:
+    return {relative: (project / relative).read_text(encoding="utf-8") for relative in project_files(project)}
+
+
+def expected_files(context: dict[str, Any]) -> set[Path]:
+    """Every file the bake should produce, derived from the template's own files."""
+    package, apps, ci = context["package_name"], app_names(context), context["ci"]
+    expected = set()
+    for source in TEMPLATE.rglob("*"):
+        if not source.is_file() or "__pycache__" in source.parts:
+            continue
+        relative = source.relative_to(TEMPLATE).as_posix()
+        if in_app_template(Path(relative)):
+            # Copied as it is, less the {% raw %} that protects its own markers.
+            expected.add(Path(relative.replace("{% raw %}", "").replace("{% endraw %}", "")))
+            parts = Path(relative).parts
+            if len(parts) > 2:  # .app-template/<project dir>/...: rendered once per app
+                rendered = Path(*parts[2:]).as_posix().replace("{{cookiecutter.package_name}}", package)
+                expected |= {Path(rendered.replace("{{cookiecutter.app_name}}", app)) for app in apps}
+            continue
+        if (relative.startswith(".github/") and ci != "github") or (relative == ".gitlab-ci.yml" and ci != "gitlab"):
+            continue
+        expected.add(Path(relative.replace("{{cookiecutter.package_name}}", package)))
+    return expected
+
+
+def test_bake_has_the_expected_files(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, context = baked
+    package = context["package_name"]
+    files = set(project_files(project))
+
+    assert project.name == context["project_slug"]
+    core = {Path(package, name) for name in ("__init__.py", "__main__.py", "app.py", "settings.py")}
+    per_app = {
+        Path(*parts)
+        for app in app_names(context)
+        for parts in [
+            *((package, app, name) for name in ("__init__.py", "agents.py", "models.py", "views.py")),
+            *(("tests", app, name) for name in ("__init__.py", "conftest.py", "test_agents.py", "test_views.py")),
+        ]
+    }
+    assert core | per_app <= files
+    assert (Path(".github/workflows/ci.yml") in files) == (context["ci"] == "github")
+    assert (Path(".gitlab-ci.yml") in files) == (context["ci"] == "gitlab")
+    assert files == expected_files(context)
+
+
+def test_no_template_markers_are_left(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = baked
+    for relative, text in read_texts(project).items():
+        if in_app_template(relative):
+            continue
+        for marker in (*MARKERS, "{{", "}}"):
+            assert marker not in relative.as_posix(), f"{relative}: {marker!r} in the path"
+        for number, line in enumerate(text.splitlines(), 1):
+            for marker in MARKERS:
+                assert marker not in line, f"{relative}:{number}: {marker!r} left in {line!r}"
+            assert not STRAY_BRACES.search(line), f"{relative}:{number}: '{{{{' left in {line!r}"
+
+
+def test_python_files_compile(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = baked
+    for relative, text in read_texts(project).items():
+        if relative.suffix == ".py" and not in_app_template(relative):
+            compile(text, str(relative), "exec")
+
+
+def test_ruff_passes_with_the_projects_own_config(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = baked
+    lint = run(tool("ruff"), "check", "--no-cache", ".", cwd=project, check=False)
+    layout = run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project, check=False)
+    assert (lint.returncode, layout.returncode) == (0, 0), f"{lint.stdout}{lint.stderr}\n{layout.stdout}{layout.stderr}"
+
+
+def test_data_files_parse(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, context = baked
+    parsed = {}
+    for relative, text in read_texts(project).items():
+        if relative.suffix == ".toml":
+            parsed[relative] = tomllib.loads(text)
+        elif relative.suffix in (".yml", ".yaml"):
+            parsed[relative] = yaml.safe_load(text)
+        elif relative.suffix == ".json":
+            parsed[relative] = json.loads(text)
+    assert Path("pyproject.toml") in parsed
+    metadata = parsed[Path("pyproject.toml")]["project"]
+    assert metadata["name"] == context["project_slug"]
+    assert metadata["version"] == context["version"]
+    assert metadata["requires-python"] == f">={context['python_version']}"
+    assert metadata["scripts"] == {context["package_name"]: f"{context['package_name']}.__main__:main"}
+
+
+def test_whitespace_is_clean(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = baked
+    for relative, text in read_texts(project).items():
+        if not text:
+            continue
+        lines = text.split("\n")
+        assert text.endswith("\n"), f"{relative}: no newline at the end"
+        assert not text.endswith("\n\n"), f"{relative}: blank lines at the end"
+        assert lines[0].strip(), f"{relative}: starts with a blank line"
+        for number, line in enumerate(lines, 1):
+            assert line == line.rstrip(), f"{relative}:{number}: trailing whitespace in {line!r}"
+        # Python's blank lines are ruff format's business; elsewhere one blank line separates.
+        most = 2 if relative.suffix == ".py" else 1
+        assert "\n" * (most + 2) not in text, f"{relative}: more than {most} blank lines in a row"
