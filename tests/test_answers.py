@@ -47,6 +47,8 @@ def test_bad_answer_stops_the_bake_and_leaves_nothing(
     result = cookies.bake(extra_context=answers)
     assert result.exit_code != 0
     assert result.exception is not None
+    # pytest-cookies bakes into tmp_path/cookies/bakeNN: the failed bake must leave it empty.
+    assert [path.name for path in (tmp_path / "cookies").rglob("*") if path.name != "bake00"] == []
 
     # The command a user runs: it must say which answer is wrong and leave no directory.
     output = tmp_path / "out"
