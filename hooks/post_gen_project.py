@@ -11,7 +11,7 @@ from cookiecutter.generate import generate_context, generate_files
 
 APPS = [name.strip() for name in {{cookiecutter.apps | tojson}}.split(",")]
 CI = {{cookiecutter.ci | tojson}}
-# The sub-app template travels inside the project, so `make app NAME=...` can reuse it.
+# The sub-app template travels inside the project: sub-apps added later render from it too.
 APP_TEMPLATE = Path(".app-template")
 CI_FILES = {"github": [Path(".github")], "gitlab": [Path(".gitlab-ci.yml")]}
 

@@ -28,7 +28,7 @@ def tool(name: str) -> str:
     if candidate.exists():
         return str(candidate)
     found = shutil.which(name)
-    assert found, f"{name} is not installed: install the dev group (see TEST_COMMAND.txt)"
+    assert found, f"{name} is not installed: install the dev group (see README.md)"
     return found
 
 

@@ -12,6 +12,8 @@ import pytest
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.settings import settings
 
+PACKAGE = "{{ cookiecutter.package_name }}"
+
 # Register every sub-app's agents, tables and views once, as a worker does on start-up.
 app.discover()
 
@@ -22,7 +24,7 @@ def cli_agents() -> str:
 
     Run once, in a process of its own: Faust's commands close their event loop.
     """
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "agents"]
+    command = [sys.executable, "-m", PACKAGE, "agents"]
     result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
     return result.stdout
 
@@ -57,7 +59,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "{{ cookiecutter.package_name }}", "worker", "--loglevel", "info"],
+            [sys.executable, "-m", PACKAGE, "worker", "--loglevel", "info"],
             cwd=log.parent,
             env=env,
             stdout=output,

@@ -55,9 +55,9 @@ async def test_events_come_out_enriched_and_counted(
 
 
 async def consume(
-    topic: str, bootstrap_servers: list[str], ids: set[str], timeout: float = 60
+    topic: str, bootstrap_servers: list[str], ids: set[str], within: float = 60
 ) -> dict[str, dict[str, Any]]:
-    """Read ``topic`` from the start until every id in ``ids`` came out."""
+    """Read ``topic`` from the start until every id in ``ids`` came out, or fail."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest"
     )
@@ -74,7 +74,7 @@ async def consume(
 
     await consumer.start()
     try:
-        await asyncio.wait_for(read_until_all_found(), timeout)
+        await asyncio.wait_for(read_until_all_found(), within)
     finally:
         await consumer.stop()
     return found

@@ -1,0 +1,146 @@
+"""What cannot run here (no Docker engine, no CI runner) is checked by its real linters.
+
+Each baked Dockerfile, Compose file and CI file goes through the linter or schema its
+platform uses, and the promises the README makes about them are asserted directly.
+"""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from helpers import REPO, run, tool
+
+ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+COMBINATIONS = [
+    pytest.param({}, id="defaults"),
+    pytest.param(
+        {"apps": "orders,page_views", "ci": "gitlab", "python_version": "3.10", "topic_partitions": 8},
+        id="gitlab-two-apps",
+    ),
+    pytest.param({"ci": "none", "python_version": "3.12", "web_port": 8080}, id="no-ci"),
+]
+
+
+@pytest.fixture(scope="session")
+def actionlint() -> str:
+    """actionlint, a Go program: built from the Go module proxy the first time."""
+    gobin = Path(subprocess.run(["go", "env", "GOPATH"], capture_output=True, text=True, check=True).stdout.strip())
+    installed = shutil.which("actionlint") or gobin / "bin" / "actionlint"
+    if not Path(installed).exists():
+        run("go", "install", ACTIONLINT)
+    return str(installed)
+
+
+@pytest.fixture(params=COMBINATIONS)
+def baked(cookies: Any, request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
+    answers = request.param
+    result = cookies.bake(extra_context=answers)
+    assert result.exit_code == 0, result.exception
+    return Path(result.project_path), {**result.context, **answers}
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_dockerfile_passes_hadolint(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = baked
+    run(tool("hadolint"), "Dockerfile", cwd=project)
+
+
+def test_dockerfile_runs_the_console_script_as_non_root(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, answers = baked
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+
+    assert f"FROM python:{answers['python_version']}-slim AS build" in dockerfile
+    assert re.search(r"^USER [1-9][0-9]*:[1-9][0-9]*$", dockerfile, re.MULTILINE)
+    assert f"EXPOSE {answers['web_port']}" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/health/live/" in dockerfile
+    assert dockerfile.rstrip().endswith(f'CMD ["{answers["package_name"]}", "worker"]')
+
+
+def test_compose_file_matches_the_compose_specification(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = baked
+    run(tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "docker-compose.yml", cwd=project)
+
+
+def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
+    baked: tuple[Path, dict[str, Any]],
+) -> None:
+    project, answers = baked
+    services = load(project / "docker-compose.yml")["services"]
+
+    assert set(services) == {"kafka", "topics", "worker"}
+    for service in ("kafka", "topics"):
+        image = services[service]["image"]
+        assert re.fullmatch(r"apache/kafka:\d+\.\d+\.\d+", image), f"{service} image not pinned: {image}"
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert not any("ZOOKEEPER" in variable for variable in services["kafka"]["environment"])
+    assert "test" in services["kafka"]["healthcheck"]
+    assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert services["worker"]["depends_on"] == {
+        "kafka": {"condition": "service_healthy"},
+        "topics": {"condition": "service_completed_successfully"},
+    }
+    script = services["topics"]["command"][0]
+    assert f"--partitions {answers['topic_partitions']}" in script
+    for app in answers["apps"].split(","):
+        for topic in ("events", "enriched", "batch-summaries"):
+            assert f" {app}.{topic}" in script
+    assert services["worker"]["ports"] == [f"{answers['web_port']}:{answers['web_port']}"]
+
+
+def test_compose_topic_script_passes_shellcheck(baked: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    project, _ = baked
+    script = load(project / "docker-compose.yml")["services"]["topics"]["command"][0]
+    # Compose turns $$ into $ before the shell sees the script.
+    (tmp_path / "topics.sh").write_text(script.replace("$$", "$"), encoding="utf-8")
+    run(tool("shellcheck"), "--shell=bash", tmp_path / "topics.sh")
+
+
+def test_ci_files_pass_their_platform_checks(baked: tuple[Path, dict[str, Any]], actionlint: str) -> None:
+    project, answers = baked
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    gitlab = project / ".gitlab-ci.yml"
+    assert workflow.exists() == (answers.get("ci", "github") == "github")
+    assert gitlab.exists() == (answers.get("ci") == "gitlab")
+    if workflow.exists():
+        run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow))
+        run(actionlint, str(workflow.relative_to(project)), cwd=project)
+    if gitlab.exists():
+        run(tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(gitlab))
+
+
+def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
+    baked: tuple[Path, dict[str, Any]],
+) -> None:
+    project, answers = baked
+    workflow_file = project / ".github" / "workflows" / "ci.yml"
+    if answers.get("ci", "github") != "github":
+        assert not workflow_file.exists()
+        return
+    workflow = load(workflow_file)
+    job = workflow["jobs"]["check"]
+
+    assert workflow["permissions"] == {"contents": "read"}
+    for step in (step for each in workflow["jobs"].values() for step in each["steps"]):
+        if "uses" in step:
+            assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), f"unpinned action: {step['uses']}"
+    integration = workflow["jobs"]["integration"]
+    assert re.fullmatch(r"apache/kafka:\d+\.\d+\.\d+", integration["services"]["kafka"]["image"])
+    assert any(step.get("run") == "pytest -m integration" for step in integration["steps"])
+    oldest = int(answers["python_version"].split(".")[1])
+    assert job["strategy"]["matrix"]["python-version"] == [f"3.{minor}" for minor in range(oldest, 14)]
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+    for check in ("ruff check", "ruff format --check", "mypy", "pytest"):
+        assert check in commands
+
+
+def test_ci_script_passes_shellcheck() -> None:
+    run(tool("shellcheck"), str(REPO / ".ci" / "run"))
