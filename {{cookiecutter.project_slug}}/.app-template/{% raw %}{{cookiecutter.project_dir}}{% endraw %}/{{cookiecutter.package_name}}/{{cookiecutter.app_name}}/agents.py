@@ -9,7 +9,6 @@ them in batches for ``{{ cookiecutter.app_name }}.batch-summaries``.
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from itertools import cycle
 
 import faust
 from faust.cli import AppCommand, option
@@ -59,8 +58,8 @@ def sample_events(count: int, keys: Sequence[str] = ("home", "pricing", "docs"))
     """Make ``count`` events with unique ids, cycling through ``keys``."""
     run = uuid.uuid4().hex[:8]
     return [
-        Event(id=f"{run}-{number}", key=key, amount=float(number % 10 + 1))
-        for number, key in zip(range(count), cycle(keys), strict=False)
+        Event(id=f"{run}-{number}", key=keys[number % len(keys)], amount=float(number % 10 + 1))
+        for number in range(count)
     ]
 
 
