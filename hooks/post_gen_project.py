@@ -27,6 +27,8 @@ def render_app(name: str) -> None:
         context=context,
         output_dir=str(project.parent),
         overwrite_if_exists=True,
+        # Its hooks are for adding a sub-app later; the answers were checked already.
+        accept_hooks=False,
     )
 
 

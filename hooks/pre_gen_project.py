@@ -50,7 +50,7 @@ SHADOWED = {
     "tests",
 }
 # Modules of the service's own package that a sub-app must not replace.
-PACKAGE_MODULES = {"app", "settings", "tests", "__main__", "__init__"}
+PACKAGE_MODULES = {"app", "settings", "health", "tests", "__main__", "__init__"}
 
 
 def check_identifier(answer: str, name: str, allowed: str, longest: int) -> str | None:

@@ -1,12 +1,18 @@
 """Small helpers shared by the fast and the slow tier."""
 
 import glob
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from cookiecutter.main import cookiecutter
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -87,3 +93,64 @@ def project_files(project: Path) -> Iterator[Path]:
 
 def in_app_template(relative: Path) -> bool:
     return relative.parts[0] == APP_TEMPLATE
+
+
+SUPPORTED: list[str] = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
+
+
+def available(preferred: list[str]) -> str:
+    """The first Python version of `preferred` with an interpreter here, else the running one's."""
+    for version in preferred:
+        if find_python(version):
+            return version
+    return "{}.{}".format(*sys.version_info)
+
+
+@dataclass
+class Installed:
+    """A baked project with its own virtualenv, as a user would set it up."""
+
+    project: Path
+    context: dict[str, Any]
+    bin: Path
+
+    @property
+    def apps(self) -> list[str]:
+        return [name.strip() for name in self.context["apps"].split(",")]
+
+    def run(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        # The venv's tools come first on PATH, as after `source .venv/bin/activate`.
+        env = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(self.bin.parent)}
+        return run(
+            self.bin / command if (self.bin / command).exists() else command,
+            *args,
+            cwd=self.project,
+            env=env,
+            check=check,
+            timeout=900,
+        )
+
+
+def bake_and_install(answers: dict[str, Any], output_dir: Path, config_file: Path) -> Installed:
+    """Bake `answers` and install the project with its dev extra into a fresh uv venv."""
+    python = find_python(answers["python_version"]) or sys.executable
+    started = time.perf_counter()
+    project = Path(
+        cookiecutter(
+            str(REPO), no_input=True, extra_context=answers, output_dir=str(output_dir), config_file=str(config_file)
+        )
+    )
+    baked = time.perf_counter()
+    env = {"UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
+    run(tool("uv"), "venv", "--python", python, ".venv", cwd=project, env=env)
+    venv_python = project / ".venv" / "bin" / "python"
+    run(tool("uv"), "pip", "install", "--python", venv_python, "-e", ".[dev]", cwd=project, env=env, timeout=900)
+    done = time.perf_counter()
+    print(
+        f"\n[{project.name}, apps={answers.get('apps', 'default')}] Python {answers['python_version']} ({python}): "
+        f"bake {baked - started:.1f} s, venv and install {done - baked:.1f} s"
+    )
+    context = json.loads(json.dumps(answers))
+    context.setdefault("apps", "page_views")
+    context["package_name"] = project.name.replace("-", "_")
+    return Installed(project=project, context=context, bin=venv_python.parent)

@@ -81,7 +81,7 @@ def expected_files(context: dict[str, Any]) -> set[Path]:
             # Copied as it is, less the {% raw %} that protects its own markers.
             expected.add(Path(relative.replace("{% raw %}", "").replace("{% endraw %}", "")))
             parts = Path(relative).parts
-            if len(parts) > 2:  # .app-template/<project dir>/...: rendered once per app
+            if len(parts) > 2 and parts[1].startswith("{% raw %}"):  # .app-template/<project dir>/...: once per app
                 rendered = Path(*parts[2:]).as_posix().replace("{{cookiecutter.package_name}}", package)
                 expected |= {Path(rendered.replace("{{cookiecutter.app_name}}", app)) for app in apps}
             continue

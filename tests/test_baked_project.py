@@ -4,31 +4,15 @@ Each combination is baked and installed once (module-scoped fixture); every test
 below then runs one of the baked project's tools in that virtualenv.
 """
 
-import json
 import re
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cookiecutter.main import cookiecutter
 
-from helpers import REPO, find_python, run, tool
+from helpers import SUPPORTED, Installed, available, bake_and_install
 
 pytestmark = pytest.mark.slow
-
-SUPPORTED = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
-
-
-def available(preferred: list[str]) -> str:
-    """The first Python version of `preferred` with an interpreter here, else the running one's."""
-    for version in preferred:
-        if find_python(version):
-            return version
-    return "{}.{}".format(*sys.version_info)
-
 
 # The default answers on the newest Python found; several apps on the oldest.
 CURATED = [
@@ -45,52 +29,11 @@ CURATED = [
 ]
 
 
-@dataclass
-class Installed:
-    project: Path
-    context: dict[str, Any]
-    bin: Path
-
-    @property
-    def apps(self) -> list[str]:
-        return [name.strip() for name in self.context["apps"].split(",")]
-
-    def run(self, command: str, *args: str, check: bool = True) -> Any:
-        return run(self.bin / command, *args, cwd=self.project, check=check, timeout=900)
-
-
 @pytest.fixture(scope="module", params=CURATED)
 def installed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path
 ) -> Installed:
-    answers: dict[str, Any] = request.param
-    version = answers["python_version"]
-    python = find_python(version) or sys.executable
-
-    started = time.perf_counter()
-    project = Path(
-        cookiecutter(
-            str(REPO),
-            no_input=True,
-            extra_context=answers,
-            output_dir=str(tmp_path_factory.mktemp("slow")),
-            config_file=str(cookiecutter_config),
-        )
-    )
-    baked = time.perf_counter()
-    env = {"UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
-    run(tool("uv"), "venv", "--python", python, ".venv", cwd=project, env=env)
-    venv_python = project / ".venv" / "bin" / "python"
-    run(tool("uv"), "pip", "install", "--python", venv_python, "-e", ".[dev]", cwd=project, env=env, timeout=900)
-    done = time.perf_counter()
-    print(
-        f"\n[{project.name}, apps={answers.get('apps', 'default')}] Python {version} ({python}): "
-        f"bake {baked - started:.1f} s, venv and install {done - baked:.1f} s"
-    )
-    context = json.loads(json.dumps(answers))
-    context.setdefault("apps", "page_views")
-    context["package_name"] = project.name.replace("-", "_")
-    return Installed(project=project, context=context, bin=venv_python.parent)
+    return bake_and_install(request.param, tmp_path_factory.mktemp("slow"), cookiecutter_config)
 
 
 def test_venv_runs_the_chosen_python(installed: Installed) -> None:
