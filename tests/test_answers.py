@@ -30,6 +30,7 @@ BAD_ANSWERS: list[dict[str, Any]] = [
     {"kafka_broker": "localhost:9092"},
     {"version": "one"},
     {"project_slug": "Bad Slug"},
+    {"project_name": " "},
 ]
 
 
@@ -108,3 +109,13 @@ def test_same_answers_bake_identical_trees(cookies: Any) -> None:
     assert first.project_path != second.project_path
 
     assert snapshot(first.project_path) == snapshot(second.project_path)
+
+
+def test_replay_bakes_the_same_tree(tmp_path: Path, cookiecutter_config: Path) -> None:
+    command = [sys.executable, "-m", "cookiecutter", "--config-file", str(cookiecutter_config)]
+    run(*command, "--no-input", "-o", tmp_path / "first", REPO, "apps=orders,alerts", "license=BSD-3-Clause")
+    run(*command, "--replay", "-o", tmp_path / "replayed", REPO)
+
+    first, replayed = (next((tmp_path / name).iterdir()) for name in ("first", "replayed"))
+    assert snapshot(first) == snapshot(replayed)
+    assert {path.name for path in (replayed / "clickstream_service").iterdir()} >= {"orders", "alerts"}
