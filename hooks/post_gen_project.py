@@ -4,6 +4,7 @@ It only writes inside the new project and reaches no network; running it again
 leaves the same tree.
 """
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from cookiecutter.generate import generate_context, generate_files
 
 APPS = [name.strip() for name in {{cookiecutter.apps | tojson}}.split(",")]
 CI = {{cookiecutter.ci | tojson}}
+KUBERNETES = json.loads({{cookiecutter.kubernetes | tojson | tojson}})
 # The sub-app template travels inside the project: sub-apps added later render from it too.
 APP_TEMPLATE = Path(".app-template")
 CI_FILES = {"github": [Path(".github")], "gitlab": [Path(".gitlab-ci.yml")]}
@@ -42,6 +44,8 @@ def remove(path: Path) -> None:
 def main() -> None:
     for name in APPS:
         render_app(name)
+    if not KUBERNETES:
+        remove(Path("k8s"))
     for provider, paths in CI_FILES.items():
         if provider != CI:
             for path in paths:

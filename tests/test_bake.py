@@ -28,6 +28,8 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"ci": "github"},
     {"ci": "gitlab", "apps": "orders,page_views"},
     {"ci": "none"},
+    {"kubernetes": True},
+    {"kubernetes": True, "apps": "orders,page_views", "topic_partitions": 12},
     {"python_version": "3.13"},
     {"python_version": "3.12", "log_level": "debug"},
     {"python_version": "3.11", "ci": "gitlab"},
@@ -86,6 +88,8 @@ def expected_files(context: dict[str, Any]) -> set[Path]:
                 expected |= {Path(rendered.replace("{{cookiecutter.app_name}}", app)) for app in apps}
             continue
         if (relative.startswith(".github/") and ci != "github") or (relative == ".gitlab-ci.yml" and ci != "gitlab"):
+            continue
+        if relative.startswith("k8s/") and not context["kubernetes"]:
             continue
         expected.add(Path(relative.replace("{{cookiecutter.package_name}}", package)))
     return expected

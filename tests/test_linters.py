@@ -23,7 +23,7 @@ COMBINATIONS = [
         {"apps": "orders,page_views", "ci": "gitlab", "python_version": "3.10", "topic_partitions": 8},
         id="gitlab-two-apps",
     ),
-    pytest.param({"ci": "none", "python_version": "3.12", "web_port": 8080}, id="no-ci"),
+    pytest.param({"ci": "none", "python_version": "3.12", "web_port": 8080, "kubernetes": True}, id="no-ci-k8s"),
 ]
 
 
@@ -144,3 +144,39 @@ def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
 
 def test_ci_script_passes_shellcheck() -> None:
     run(tool("shellcheck"), str(REPO / ".ci" / "run"))
+
+
+K8S_RESOURCES = ("configmap.yaml", "deployment.yaml", "service.yaml")
+
+
+def test_kubernetes_manifests_match_the_kubernetes_schemas(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, answers = baked
+    if not answers.get("kubernetes"):
+        assert not (project / "k8s").exists()
+        return
+    run(tool("kubernetes-validate"), "--strict", *K8S_RESOURCES, cwd=project / "k8s")
+    kustomization = load(project / "k8s" / "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == sorted(K8S_RESOURCES)
+
+
+def test_kubernetes_deployment_probes_health_runs_as_non_root_and_outlasts_shutdown(
+    baked: tuple[Path, dict[str, Any]],
+) -> None:
+    project, answers = baked
+    if not answers.get("kubernetes"):
+        return
+    pod = load(project / "k8s" / "deployment.yaml")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/live/"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready/"
+    assert container["ports"] == [{"name": "web", "containerPort": answers["web_port"]}]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert {"requests", "limits"} <= set(container["resources"])
+    # Faust needs up to a minute to commit and leave the consumer group on SIGTERM.
+    assert pod["terminationGracePeriodSeconds"] > 60
+    config = load(project / "k8s" / "configmap.yaml")["data"]
+    assert config["TOPIC_PARTITIONS"] == str(answers["topic_partitions"])
+    assert config["WEB_PORT"] == str(answers["web_port"])
+    assert {"configMapRef": {"name": answers["project_slug"]}} in container["envFrom"]
