@@ -12,6 +12,8 @@ app = faust.App(
     autodiscover=True,
     origin="{{ cookiecutter.package_name }}",
     topic_partitions=settings.topic_partitions,
+    topic_replication_factor=settings.topic_replication_factor,
+    topic_allow_declare=settings.topic_allow_declare,
     web_port=settings.web_port,
     store=settings.store,
 )

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     kafka_broker: str = {{ cookiecutter.kafka_broker|quoted }}
     # Partitions of every topic and table: the most workers that can share the load.
     topic_partitions: int = Field(default={{ cookiecutter.topic_partitions }}, ge=1)
+    # Copies of each topic the worker creates; a production cluster wants 3.
+    topic_replication_factor: int = Field(default=1, ge=1)
+    # Off where the cluster's administrators create every topic.
+    topic_allow_declare: bool = True
     web_port: int = Field(default={{ cookiecutter.web_port }}, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
     # Table storage: "memory://" rebuilds tables from their changelog topics on start.

@@ -19,15 +19,19 @@ from .models import BatchSummary, EnrichedEvent, Event
 
 logger = logging.getLogger(__name__)
 
+# internal=True: the worker creates the topics it consumes when they are missing (unless
+# TOPIC_ALLOW_DECLARE=false); it would otherwise wait minutes for them to appear.
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
     value_type=Event,
     partitions=settings.topic_partitions,
+    internal=True,
 )
 enriched_topic = app.topic(
     "{{ cookiecutter.app_name }}.enriched",
     value_type=EnrichedEvent,
     partitions=settings.topic_partitions,
+    internal=True,
 )
 batch_summaries_topic = app.topic(
     "{{ cookiecutter.app_name }}.batch-summaries",
