@@ -1,0 +1,188 @@
+"""A small Kafka client for the e2e tests, run by the BAKED project's Python (it has aiokafka).
+
+The template's test venv has no Kafka client, so the tests run this script as a
+subprocess of the baked venv's interpreter::
+
+    python kafka_client.py create-topics --bootstrap 127.0.0.1:PORT --partitions 4 TOPIC...
+    python kafka_client.py produce --bootstrap ... --topic T < events.jsonl
+    python kafka_client.py consume --bootstrap ... --topic T [--until-ids FILE]
+        [--until-sum FIELD=N] [--count M] [--timeout S] [--linger S]
+
+``produce`` reads JSON lines ``{"key": ..., "value": {...}}`` and sends each value as
+JSON, keyed by its key. ``consume`` reads a topic from the beginning of every
+partition (no consumer group) and prints one JSON line per record,
+``{"partition", "offset", "key", "value"}``, until its stop condition is met, then
+for ``--linger`` seconds more (to catch records beyond it); at the timeout it stops
+anyway, and the tests judge what it printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+
+async def create_topics(bootstrap: str, topics: list[str], partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [NewTopic(name, partitions, 1) for name in topics if name not in existing]
+        if new:
+            # Another client may have created one meanwhile (the broker auto-creates topics).
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(new)
+        # Wait until the broker's metadata lists every topic with its partitions.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            described = await admin.describe_topics(topics)
+            if all(topic.get("error_code") == 0 and topic.get("partitions") for topic in described):
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise SystemExit(f"topics not ready: {described}")
+    finally:
+        await admin.close()
+    print(json.dumps({"created": [topic.name for topic in new], "topics": topics}), flush=True)
+
+
+async def produce(bootstrap: str, topic: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    sent = 0
+    try:
+        futures = []
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            key = record.get("key")
+            futures.append(
+                await producer.send(
+                    topic,
+                    json.dumps(record["value"]).encode(),
+                    key=None if key is None else str(key).encode(),
+                )
+            )
+            sent += 1
+        await producer.flush()
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()
+    print(json.dumps({"sent": sent, "topic": topic}), flush=True)
+
+
+async def consume(
+    bootstrap: str,
+    topic: str,
+    until_ids: set[str] | None,
+    until_sum: tuple[str, float] | None,
+    count: int | None,
+    timeout: float,
+    linger: float,
+) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    deadline = time.monotonic() + timeout
+    try:
+        # The topic may not exist yet (the worker creates its sink topics when it first sends).
+        while True:
+            await consumer._client.force_metadata_update()  # aiokafka has no public refresh
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        if not partitions:
+            print(json.dumps({"error": f"no topic {topic}"}), file=sys.stderr, flush=True)
+            return
+        assigned = [TopicPartition(topic, partition) for partition in sorted(partitions)]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+
+        seen_ids: set[str] = set()
+        total = 0.0
+        records = 0
+        done_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if now > deadline or (done_at is not None and now > done_at + linger):
+                break
+            batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+            for messages in batches.values():
+                for message in messages:
+                    value: Any = json.loads(message.value) if message.value is not None else None
+                    key = message.key.decode() if message.key is not None else None
+                    print(
+                        json.dumps(
+                            {"partition": message.partition, "offset": message.offset, "key": key, "value": value}
+                        ),
+                        flush=False,
+                    )
+                    records += 1
+                    if isinstance(value, dict):
+                        if until_ids is not None and "id" in value:
+                            seen_ids.add(value["id"])
+                        if until_sum is not None:
+                            total += float(value.get(until_sum[0], 0))
+            sys.stdout.flush()
+            if done_at is None:
+                satisfied = [
+                    until_ids is None or until_ids <= seen_ids,
+                    until_sum is None or total >= until_sum[1],
+                    count is None or records >= count,
+                ]
+                if all(satisfied):
+                    done_at = time.monotonic()
+    finally:
+        await consumer.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    create = commands.add_parser("create-topics")
+    create.add_argument("--bootstrap", required=True)
+    create.add_argument("--partitions", type=int, required=True)
+    create.add_argument("topics", nargs="+")
+
+    send = commands.add_parser("produce")
+    send.add_argument("--bootstrap", required=True)
+    send.add_argument("--topic", required=True)
+
+    read = commands.add_parser("consume")
+    read.add_argument("--bootstrap", required=True)
+    read.add_argument("--topic", required=True)
+    read.add_argument("--until-ids", type=Path, help="a file of ids, one a line: stop once every one came out")
+    read.add_argument("--until-sum", help="FIELD=N: stop once the values' FIELD adds up to N")
+    read.add_argument("--count", type=int, help="stop after this many records")
+    read.add_argument("--timeout", type=float, default=60.0)
+    read.add_argument("--linger", type=float, default=0.0, help="read on this long after the stop condition")
+
+    args = parser.parse_args()
+    if args.command == "create-topics":
+        asyncio.run(create_topics(args.bootstrap, args.topics, args.partitions))
+    elif args.command == "produce":
+        asyncio.run(produce(args.bootstrap, args.topic))
+    else:
+        ids = set(args.until_ids.read_text(encoding="utf-8").split()) if args.until_ids else None
+        until_sum = None
+        if args.until_sum:
+            field, _, number = args.until_sum.partition("=")
+            until_sum = (field, float(number))
+        asyncio.run(consume(args.bootstrap, args.topic, ids, until_sum, args.count, args.timeout, args.linger))
+
+
+if __name__ == "__main__":
+    main()

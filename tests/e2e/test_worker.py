@@ -1,0 +1,164 @@
+"""The baked service's worker against a real Kafka broker, started as its Dockerfile starts it.
+
+Run with ``pytest tests/e2e -s`` to see the timings. Every test uses keys and a
+consumer group (APP_ID) of its own; the ones that judge whole topics (batch
+summaries) get a broker of their own too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import APP, PARTITIONS, Baked, Workers, say
+
+pytestmark = pytest.mark.e2e
+
+EVENTS = f"{APP}.events"
+ENRICHED = f"{APP}.enriched"
+SUMMARIES = f"{APP}.batch-summaries"
+
+
+@pytest.fixture(autouse=True)
+def timed(request: pytest.FixtureRequest) -> Iterator[None]:
+    began = time.monotonic()
+    yield
+    say(f"{request.node.name}: {time.monotonic() - began:.1f} s (with its own broker and workers)")
+
+
+def make_events(count: int, keys: int = 10) -> list[dict[str, Any]]:
+    """Events with ids and keys of this call only, so other tests' events cannot count."""
+    run = uuid.uuid4().hex[:8]
+    return [
+        {"id": f"{run}-{number}", "key": f"{run}-k{number % keys}", "amount": float(number % 7 + 1)}
+        for number in range(count)
+    ]
+
+
+def create_topics(baked: Baked, bootstrap: str) -> None:
+    """What the `topics` service of the baked docker-compose.yml does before the worker starts."""
+    baked.kafka_client(
+        "create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), EVENTS, ENRICHED, SUMMARIES
+    )
+
+
+def produce(baked: Baked, bootstrap: str, events: list[dict[str, Any]]) -> None:
+    lines = "".join(json.dumps({"key": event["key"], "value": event}) + "\n" for event in events)
+    (answer,) = baked.kafka_client("produce", "--bootstrap", bootstrap, "--topic", EVENTS, stdin=lines)
+    assert answer["sent"] == len(events)
+
+
+def consume(
+    baked: Baked,
+    bootstrap: str,
+    topic: str,
+    tmp_path: Path,
+    *,
+    ids: list[str] | None = None,
+    total: float | None = None,
+    timeout: float = 60,
+    linger: float = 0,
+) -> list[dict[str, Any]]:
+    """The values on ``topic`` from the beginning, read until every id or a ``count`` total came out."""
+    args = ["consume", "--bootstrap", bootstrap, "--topic", topic, "--timeout", str(timeout), "--linger", str(linger)]
+    if ids is not None:
+        id_file = tmp_path / f"ids-{uuid.uuid4().hex[:8]}.txt"
+        id_file.write_text("\n".join(ids), encoding="utf-8")
+        args += ["--until-ids", str(id_file)]
+    if total is not None:
+        args += ["--until-sum", f"count={total}"]
+    began = time.monotonic()
+    records = baked.kafka_client(*args, timeout=timeout + linger + 60)
+    say(f"read {len(records)} records of {topic} in {time.monotonic() - began:.1f} s")
+    return [record["value"] for record in records]
+
+
+def enriched_of(values: list[dict[str, Any]], events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The enriched records of ``events``, by id (more than one per id means duplicates)."""
+    wanted = {event["id"] for event in events}
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for value in values:
+        if value.get("id") in wanted:
+            found[value["id"]].append(value)
+    return found
+
+
+def true_counts(events: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(event["key"] for event in events)
+
+
+def test_worker_starts_and_stops_on_sigterm(baked: Baked, kafka_bootstrap: str, start_worker: Workers) -> None:
+    create_topics(baked, kafka_bootstrap)
+    worker = start_worker(kafka_bootstrap)
+    worker.ready()
+    assert worker.get("/health/live/") == {"status": "ok"}
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def test_events_flow_through_the_pipeline(
+    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    bootstrap = fresh_kafka_bootstrap
+    create_topics(baked, bootstrap)
+    worker = start_worker(bootstrap)
+    worker.ready()
+
+    events = make_events(500)
+    began = time.monotonic()
+    produce(baked, bootstrap, events)
+    values = consume(baked, bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in events], linger=1)
+    say(f"500 events produced and all enriched in {time.monotonic() - began:.1f} s")
+
+    # Every event came out once, with the count of its key so far: 1..n per key.
+    found = enriched_of(values, events)
+    assert set(found) == {event["id"] for event in events}
+    assert all(len(copies) == 1 for copies in found.values()), "duplicates without any failure"
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for event in events:
+        (value,) = found[event["id"]]
+        assert (value["key"], value["amount"]) == (event["key"], event["amount"])
+        by_key[event["key"]].append(value["key_count"])
+    expected = true_counts(events)
+    assert {key: sorted(counts) for key, counts in by_key.items()} == {
+        key: list(range(1, count + 1)) for key, count in expected.items()
+    }
+    # Within a key (one partition), counts come out in the order the events went in.
+    assert all(counts == sorted(counts) for counts in by_key.values())
+
+    # The counts over HTTP: all of them, and one key through table_route.
+    assert worker.get(f"/{APP}/counts/") == dict(expected)
+    key, count = expected.most_common(1)[0]
+    assert worker.get(f"/{APP}/counts/{key}/") == {"key": key, "count": count}
+
+    # An event POSTed to the worker reaches the topic and comes out enriched.
+    posted = {"id": f"posted-{uuid.uuid4().hex[:8]}", "key": key, "amount": 4.5}
+    status, answer = worker.post(f"/{APP}/events/", posted)
+    assert (status, answer) == (202, {"id": posted["id"]})
+    values = consume(baked, bootstrap, ENRICHED, tmp_path, ids=[posted["id"]])
+    (value,) = enriched_of(values, [posted])[posted["id"]]
+    assert value == {**posted, "key_count": count + 1, "__faust": value["__faust"]}
+    assert worker.get(f"/{APP}/counts/{key}/") == {"key": key, "count": count + 1}
+    status, _ = worker.post(f"/{APP}/events/", {"id": "no-key"})
+    assert status == 400
+
+    # The batch summaries account for every event exactly once.
+    summaries = consume(baked, bootstrap, SUMMARIES, tmp_path, total=501, linger=2.5)
+    assert sum(summary["count"] for summary in summaries) == 501
+    assert sum(summary["total_amount"] for summary in summaries) == pytest.approx(
+        sum(event["amount"] for event in events) + posted["amount"]
+    )
+    assert all(1 <= summary["distinct_keys"] <= min(summary["count"], 10) for summary in summaries)
+    say(f"{len(summaries)} batch summaries: {[summary['count'] for summary in summaries]}")
+
+    # The timer reports this worker's share: all 4 partitions, so every count.
+    worker.wait_for("501 events under 10 keys", timeout=10)
+    assert re.search(r"\d+ events under \d+ keys in this worker's partitions", worker.output)
+
+    assert worker.terminate(timeout=10) == 0, worker.tail()
