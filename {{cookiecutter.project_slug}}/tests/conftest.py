@@ -6,11 +6,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.settings import settings
+from {{ cookiecutter.package_name }}.dead_letters import DeadLetteringTopic
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -27,6 +29,18 @@ def cli_agents() -> str:
     command = [sys.executable, "-m", PACKAGE, "agents"]
     result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
     return result.stdout
+
+
+@pytest.fixture
+def dead_letters(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Capture what goes to dead-letter topics, which need a broker: (topic, message)."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def send(topic: DeadLetteringTopic, **message: Any) -> None:
+        sent.append((topic.get_topic_name(), message))
+
+    monkeypatch.setattr(DeadLetteringTopic, "send", send)
+    return sent
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 import faust
 
+from .dead_letters import DeadLetteringTopic
 from .settings import settings
 
 app = faust.App(
@@ -16,4 +17,6 @@ app = faust.App(
     topic_allow_declare=settings.topic_allow_declare,
     web_port=settings.web_port,
     store=settings.store,
+    # Every topic of app.topic() sends what it cannot deserialize to "<topic>.dlq".
+    Topic=DeadLetteringTopic,
 )

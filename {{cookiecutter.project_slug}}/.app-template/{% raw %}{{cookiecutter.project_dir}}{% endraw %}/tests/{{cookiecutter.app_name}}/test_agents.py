@@ -1,5 +1,9 @@
 """The {{ cookiecutter.app_name }} agents, run without a broker by Faust's ``test_context()``."""
 
+from typing import Any
+
+import pytest
+
 from {{ cookiecutter.package_name }}.settings import settings
 from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.agents import (
     enrich,
@@ -20,6 +24,11 @@ def test_enrich_carries_the_event_and_its_key_count() -> None:
     event = Event(id="e1", key="home", amount=2.5)
 
     assert enrich(event, 3) == EnrichedEvent(id="e1", key="home", amount=2.5, key_count=3)
+
+
+def test_enrich_refuses_a_negative_amount() -> None:
+    with pytest.raises(ValueError, match="amount must not be negative"):
+        enrich(Event(id="e1", key="home", amount=-1.0), 1)
 
 
 def test_summarize_counts_amounts_and_distinct_keys() -> None:
@@ -54,6 +63,23 @@ async def test_enrich_events_counts_per_key_and_sends_enriched_events() -> None:
     assert [(event.id, event.key_count) for event in sent] == [("e1", 1), ("e2", 1), ("e3", 2)]
     assert event_counts["home"] == 2
     assert event_counts["docs"] == 1
+
+
+async def test_enrich_events_dead_letters_what_it_cannot_process_and_goes_on(
+    dead_letters: list[tuple[str, dict[str, Any]]],
+) -> None:
+    sent: list[EnrichedEvent] = []
+    async with enrich_events.test_context(sink=[sent.append]) as agent:
+        # An event that is dead-lettered yields nothing to wait for.
+        await agent.put(Event(id="bad", key="home", amount=-1.0), key="home", wait=False)
+        await agent.put(Event(id="good", key="home", amount=1.0), key="home")
+
+    assert [(event.id, event.key_count) for event in sent] == [("good", 1)]
+    assert event_counts["home"] == 1
+    ((topic, dead), *others) = dead_letters
+    assert (topic, others) == ("{{ cookiecutter.app_name }}.events.dlq", [])
+    assert dead["headers"]["dlq.reason"] == b"processing failed"
+    assert dead["headers"]["dlq.error"] == b"ValueError: amount must not be negative, got -1.0"
 
 
 async def test_summarize_batches_emits_one_summary_per_full_batch() -> None:

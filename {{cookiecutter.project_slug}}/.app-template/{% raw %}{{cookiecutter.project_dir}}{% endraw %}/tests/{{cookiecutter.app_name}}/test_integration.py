@@ -54,6 +54,71 @@ async def test_events_come_out_enriched_and_counted(
                 assert await response.json() == {"key": key, "count": len(seen)}
 
 
+async def test_bad_messages_become_dead_letters_and_the_stream_goes_on(
+    worker: str, bootstrap_servers: list[str]
+) -> None:
+    key = f"{uuid.uuid4().hex[:8]}-home"
+    undecodable = b"{not json"
+    negative = json.dumps({"id": f"{key}-negative", "key": key, "amount": -5.0}).encode()
+    good = json.dumps({"id": f"{key}-good", "key": key, "amount": 5.0}).encode()
+    counted_before = await dead_letters_counted(worker)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        for value in (undecodable, negative, good):
+            await producer.send(f"{TOPIC}.events", value, key.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    enriched = await consume(f"{TOPIC}.enriched", bootstrap_servers, {f"{key}-good"})
+    dead = await consume_dead_letters(f"{TOPIC}.events.dlq", bootstrap_servers, key.encode(), 2)
+
+    assert enriched[f"{key}-good"]["key_count"] == 1
+    assert [(value, headers["dlq.reason"]) for value, headers in dead] == [
+        (undecodable, b"undecodable value"),
+        (negative, b"processing failed"),
+    ]
+    assert all(headers["dlq.topic"] == f"{TOPIC}.events".encode() for _, headers in dead)
+    assert await dead_letters_counted(worker) >= counted_before + 2
+
+
+async def dead_letters_counted(worker: str) -> float:
+    """The worker's dead_letters_total for this sub-app's events, from /metrics."""
+    async with aiohttp.ClientSession() as session, session.get(f"{worker}/metrics") as response:
+        assert response.status == 200
+        body = await response.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith("dead_letters_total") and f'topic="{TOPIC}.events"' in line
+    )
+
+
+async def consume_dead_letters(
+    topic: str, bootstrap_servers: list[str], key: bytes, count: int, within: float = 60
+) -> list[tuple[bytes, dict[str, bytes]]]:
+    """Read ``topic`` from the start until ``count`` dead letters keyed ``key`` came out."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest"
+    )
+    found: list[tuple[bytes, dict[str, bytes]]] = []
+
+    async def read() -> None:
+        async for message in consumer:
+            if message.key == key:
+                found.append((message.value, dict(message.headers)))
+            if len(found) == count:
+                return
+
+    await consumer.start()
+    try:
+        await asyncio.wait_for(read(), within)
+    finally:
+        await consumer.stop()
+    return found
+
+
 async def consume(
     topic: str, bootstrap_servers: list[str], ids: set[str], within: float = 60
 ) -> dict[str, dict[str, Any]]:

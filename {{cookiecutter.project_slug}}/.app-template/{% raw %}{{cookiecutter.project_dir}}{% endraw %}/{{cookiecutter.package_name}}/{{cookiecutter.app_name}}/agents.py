@@ -14,6 +14,7 @@ import faust
 from faust.cli import AppCommand, option
 
 from ..app import app
+from ..dead_letters import dead_letter
 from ..settings import settings
 from .models import BatchSummary, EnrichedEvent, Event
 
@@ -45,7 +46,12 @@ event_counts = app.Table("{{ cookiecutter.app_name }}.event-counts", default=int
 
 
 def enrich(event: Event, key_count: int) -> EnrichedEvent:
-    """Return the event as downstream services read it, with its key's running count."""
+    """Return the event as downstream services read it, with its key's running count.
+
+    Raises ``ValueError`` for a negative amount, which no producer may send.
+    """
+    if event.amount < 0:
+        raise ValueError(f"amount must not be negative, got {event.amount}")
     return EnrichedEvent(id=event.id, key=event.key, amount=event.amount, key_count=key_count)
 
 
@@ -73,8 +79,14 @@ async def enrich_events(events: faust.StreamT[Event]) -> AsyncIterator[EnrichedE
     async for event in events:
         # Producers key events by ``key``, so every count lives in the partition that
         # owns its key; a stream keyed otherwise needs ``events.group_by(Event.key)``.
-        event_counts[event.key] += 1
-        yield enrich(event, event_counts[event.key])
+        try:
+            enriched = enrich(event, event_counts[event.key] + 1)
+        except Exception as exc:
+            # One bad event must not stop the stream: it becomes a dead letter.
+            await dead_letter(events.current_event, exc)
+            continue
+        event_counts[event.key] = enriched.key_count
+        yield enriched
 
 
 @app.agent(enriched_topic, sink=[batch_summaries_topic])

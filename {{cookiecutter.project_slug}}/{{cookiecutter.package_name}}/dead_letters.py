@@ -1,0 +1,69 @@
+"""Dead letters: a message the service cannot process goes to ``<topic>.dlq``.
+
+Faust acknowledges a message it cannot deserialize and drops it without a word, and an
+exception in an agent stops the agent. Here both become dead letters instead: the
+original bytes, with why and where they failed in the headers, so the stream goes on
+and nothing is lost.
+"""
+
+import logging
+from typing import Any
+
+import faust
+from faust.types import AppT, Message
+from prometheus_client import Counter
+
+logger = logging.getLogger(__name__)
+
+DEAD_LETTERS = Counter(
+    "dead_letters",
+    "Messages sent to a dead-letter topic, by source topic and reason.",
+    ["topic", "reason"],
+)
+
+
+def dead_letter_headers(message: Message, error: BaseException, reason: str) -> dict[str, bytes]:
+    """Why and where ``message`` failed, as Kafka headers of its dead letter."""
+    return {
+        "dlq.reason": reason.encode(),
+        "dlq.error": f"{type(error).__name__}: {error}".encode(),
+        "dlq.topic": message.topic.encode(),
+        "dlq.partition": str(message.partition).encode(),
+        "dlq.offset": str(message.offset).encode(),
+    }
+
+
+async def send_dead_letter(app: AppT, message: Message, error: BaseException, reason: str) -> None:
+    """Send the original key and value of ``message`` to its topic's dead-letter topic."""
+    topic = app.topic(f"{message.topic}.dlq", key_type=bytes, value_type=bytes)
+    await topic.send(
+        key=message.key,
+        value=message.value,
+        headers=dead_letter_headers(message, error, reason),
+    )
+    DEAD_LETTERS.labels(message.topic, reason).inc()
+    logger.warning(
+        "%s[%d]@%d sent to %s: %s: %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        topic.get_topic_name(),
+        reason,
+        error,
+    )
+
+
+async def dead_letter(event: faust.EventT[Any] | None, error: BaseException) -> None:
+    """Dead-letter the event an agent failed to process."""
+    assert event is not None, "dead_letter() needs the stream's current event"
+    await send_dead_letter(event.app, event.message, error, "processing failed")
+
+
+class DeadLetteringTopic(faust.Topic):
+    """A topic whose undecodable or invalid messages become dead letters."""
+
+    async def on_key_decode_error(self, exc: Exception, message: Message) -> None:
+        await send_dead_letter(self.app, message, exc, "undecodable key")
+
+    async def on_value_decode_error(self, exc: Exception, message: Message) -> None:
+        await send_dead_letter(self.app, message, exc, "undecodable value")
