@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -29,18 +30,21 @@ async def test_events_come_out_enriched_and_counted(
     # Keys of this run only, so that earlier events on the topic cannot change the counts.
     run = uuid.uuid4().hex[:8]
     events = sample_events(30, keys=(f"{run}-home", f"{run}-docs", f"{run}-pricing"))
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
-    await producer.start()
-    try:
-        for event in events:
-            value = {"id": event.id, "key": event.key, "amount": event.amount}
-            await producer.send(f"{TOPIC}.events", json.dumps(value).encode(), event.key.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await produce(
+        bootstrap_servers,
+        f"{TOPIC}.events",
+        ((event.key.encode(), json.dumps(event.asdict()).encode()) for event in events),
+    )
 
-    enriched = await consume(f"{TOPIC}.enriched", bootstrap_servers, {event.id for event in events})
+    ids = {event.id for event in events}
+    records = await read_until(
+        f"{TOPIC}.enriched",
+        bootstrap_servers,
+        keep=lambda record: json.loads(record.value)["id"] in ids,
+        enough=lambda kept: {json.loads(record.value)["id"] for record in kept} == ids,
+    )
 
+    enriched = {value["id"]: value for value in (json.loads(record.value) for record in records)}
     counts: dict[str, list[int]] = defaultdict(list)
     for event in events:
         counts[event.key].append(enriched[event.id]["key_count"])
@@ -62,25 +66,75 @@ async def test_bad_messages_become_dead_letters_and_the_stream_goes_on(
     negative = json.dumps({"id": f"{key}-negative", "key": key, "amount": -5.0}).encode()
     good = json.dumps({"id": f"{key}-good", "key": key, "amount": 5.0}).encode()
     counted_before = await dead_letters_counted(worker)
+
+    await produce(
+        bootstrap_servers,
+        f"{TOPIC}.events",
+        [(key.encode(), value) for value in (undecodable, negative, good)],
+    )
+
+    # The sink topic's records are not keyed: find the good event by its id.
+    (enriched,) = await read_until(
+        f"{TOPIC}.enriched",
+        bootstrap_servers,
+        keep=lambda record: json.loads(record.value)["id"] == f"{key}-good",
+        enough=lambda kept: len(kept) == 1,
+    )
+    dead = await read_until(
+        f"{TOPIC}.events.dlq",
+        bootstrap_servers,
+        keep=lambda record: record.key == key.encode(),
+        enough=lambda kept: len(kept) == 2,
+    )
+    assert json.loads(enriched.value)["key_count"] == 1
+    assert [(record.value, dict(record.headers)["dlq.reason"]) for record in dead] == [
+        (undecodable, b"undecodable value"),
+        (negative, b"processing failed"),
+    ]
+    assert all(dict(record.headers)["dlq.topic"] == f"{TOPIC}.events".encode() for record in dead)
+    assert await dead_letters_counted(worker) >= counted_before + 2
+
+
+async def produce(
+    bootstrap_servers: list[str], topic: str, messages: Iterable[tuple[bytes, bytes]]
+) -> None:
+    """Send (key, value) pairs to ``topic`` and wait until the broker has them all."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
     await producer.start()
     try:
-        for value in (undecodable, negative, good):
-            await producer.send(f"{TOPIC}.events", value, key.encode())
+        for key, value in messages:
+            await producer.send(topic, value, key)
         await producer.flush()
     finally:
         await producer.stop()
 
-    enriched = await consume(f"{TOPIC}.enriched", bootstrap_servers, {f"{key}-good"})
-    dead = await consume_dead_letters(f"{TOPIC}.events.dlq", bootstrap_servers, key.encode(), 2)
 
-    assert enriched[f"{key}-good"]["key_count"] == 1
-    assert [(value, headers["dlq.reason"]) for value, headers in dead] == [
-        (undecodable, b"undecodable value"),
-        (negative, b"processing failed"),
-    ]
-    assert all(headers["dlq.topic"] == f"{TOPIC}.events".encode() for _, headers in dead)
-    assert await dead_letters_counted(worker) >= counted_before + 2
+async def read_until(
+    topic: str,
+    bootstrap_servers: list[str],
+    keep: Callable[[Any], bool],
+    enough: Callable[[list[Any]], bool],
+    within: float = 60,
+) -> list[Any]:
+    """Read ``topic`` from the start, keeping the records ``keep`` accepts, until ``enough``."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest"
+    )
+    kept: list[Any] = []
+
+    async def read() -> None:
+        async for record in consumer:
+            if keep(record):
+                kept.append(record)
+                if enough(kept):
+                    return
+
+    await consumer.start()
+    try:
+        await asyncio.wait_for(read(), within)
+    finally:
+        await consumer.stop()
+    return kept
 
 
 async def dead_letters_counted(worker: str) -> float:
@@ -93,53 +147,3 @@ async def dead_letters_counted(worker: str) -> float:
         for line in body.splitlines()
         if line.startswith("dead_letters_total") and f'topic="{TOPIC}.events"' in line
     )
-
-
-async def consume_dead_letters(
-    topic: str, bootstrap_servers: list[str], key: bytes, count: int, within: float = 60
-) -> list[tuple[bytes, dict[str, bytes]]]:
-    """Read ``topic`` from the start until ``count`` dead letters keyed ``key`` came out."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest"
-    )
-    found: list[tuple[bytes, dict[str, bytes]]] = []
-
-    async def read() -> None:
-        async for message in consumer:
-            if message.key == key:
-                found.append((message.value, dict(message.headers)))
-            if len(found) == count:
-                return
-
-    await consumer.start()
-    try:
-        await asyncio.wait_for(read(), within)
-    finally:
-        await consumer.stop()
-    return found
-
-
-async def consume(
-    topic: str, bootstrap_servers: list[str], ids: set[str], within: float = 60
-) -> dict[str, dict[str, Any]]:
-    """Read ``topic`` from the start until every id in ``ids`` came out, or fail."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest"
-    )
-    found: dict[str, dict[str, Any]] = {}
-
-    async def read_until_all_found() -> None:
-        async for message in consumer:
-            assert message.value is not None
-            value = json.loads(message.value)
-            if value["id"] in ids:
-                found[value["id"]] = value
-            if len(found) == len(ids):
-                return
-
-    await consumer.start()
-    try:
-        await asyncio.wait_for(read_until_all_found(), within)
-    finally:
-        await consumer.stop()
-    return found
