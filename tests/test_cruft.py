@@ -9,6 +9,7 @@ are empty directories that must stay empty.
 import hashlib
 import json
 import os
+import shlex
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -245,13 +246,19 @@ def test_a_sub_app_added_with_make_app_follows_updates_once_recorded(sandbox: Sa
     revision_1 = sandbox.git("rev-parse", "HEAD", cwd=sandbox.template).strip()
     sandbox.git("init", "--quiet", "--initial-branch=main", cwd=project)
     sandbox.commit_all(project, "Baked with cruft")
-    sandbox.run("make", "app", "NAME=shipping", cwd=project)
+    made = sandbox.run("make", "app", "NAME=shipping", cwd=project)
     sandbox.commit_all(project, "make app NAME=shipping")
     shipping = {path: digest for path, digest in snapshot(project).items() if "shipping" in path}
     assert shipping
 
-    # cruft replays the recorded answers: tell it about the new sub-app, at the same template commit.
+    # cruft replays the recorded answers: tell it about the new sub-app, at the same template
+    # commit, with the command `make app` printed.
     apps = json.dumps({"apps": "orders,payments,shipping"})
+    printed = [line.strip() for line in made.stdout.splitlines() if line.strip().startswith("cruft update")]
+    assert printed == [
+        f"cruft update --checkout {revision_1} --skip-apply-ask --allow-untracked-files"
+        f" --variables-to-update {shlex.quote(apps)}"
+    ]
     update(sandbox, project, "--checkout", revision_1, "--variables-to-update", apps)
     assert {path: digest for path, digest in snapshot(project).items() if "shipping" in path} == shipping
     changed = sandbox.git("diff", "HEAD", "--name-only", cwd=project).split()
