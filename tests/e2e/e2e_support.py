@@ -258,9 +258,13 @@ class Worker:
             self.process.wait()
 
     def get(self, path: str, timeout: float = 10) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=timeout) as response:
-            assert response.status == 200, response.status
-            return json.loads(response.read())
+        """GET a JSON view of the worker; fail with the answer and the worker's log unless 200."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            body = error.read().decode(errors="replace")
+            raise AssertionError(f"GET {path}: {error.code} {body}\n{self.tail()}") from None
 
     def post(self, path: str, body: Any, timeout: float = 10) -> tuple[int, Any]:
         request = urllib.request.Request(

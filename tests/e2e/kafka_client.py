@@ -4,7 +4,7 @@ The template's test venv has no Kafka client, so the tests run this script as a
 subprocess of the baked venv's interpreter::
 
     python kafka_client.py create-topics --bootstrap 127.0.0.1:PORT --partitions 4 TOPIC...
-    python kafka_client.py produce --bootstrap ... --topic T < events.jsonl
+    python kafka_client.py produce --bootstrap ... --topic T [--rate N] < events.jsonl
     python kafka_client.py consume --bootstrap ... --topic T [--until-ids FILE]
         [--until-sum FIELD=N] [--count M] [--timeout S] [--linger S]
 
@@ -56,7 +56,7 @@ async def create_topics(bootstrap: str, topics: list[str], partitions: int) -> N
     print(json.dumps({"created": [topic.name for topic in new], "topics": topics}), flush=True)
 
 
-async def produce(bootstrap: str, topic: str) -> None:
+async def produce(bootstrap: str, topic: str, rate: float | None) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     sent = 0
@@ -75,6 +75,9 @@ async def produce(bootstrap: str, topic: str) -> None:
                 )
             )
             sent += 1
+            if rate:
+                # A steady stream, for tests that stop the worker in the middle of it.
+                await asyncio.sleep(1 / rate)
         await producer.flush()
         for future in futures:
             await future
@@ -160,6 +163,7 @@ def main() -> None:
     send = commands.add_parser("produce")
     send.add_argument("--bootstrap", required=True)
     send.add_argument("--topic", required=True)
+    send.add_argument("--rate", type=float, help="events per second (default: as fast as possible)")
 
     read = commands.add_parser("consume")
     read.add_argument("--bootstrap", required=True)
@@ -174,7 +178,7 @@ def main() -> None:
     if args.command == "create-topics":
         asyncio.run(create_topics(args.bootstrap, args.topics, args.partitions))
     elif args.command == "produce":
-        asyncio.run(produce(args.bootstrap, args.topic))
+        asyncio.run(produce(args.bootstrap, args.topic, args.rate))
     else:
         ids = set(args.until_ids.read_text(encoding="utf-8").split()) if args.until_ids else None
         until_sum = None

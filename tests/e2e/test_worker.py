@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import APP, PARTITIONS, Baked, Workers, say
+from e2e_support import APP, KAFKA_CLIENT, PARTITIONS, Baked, Workers, say
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +34,12 @@ def timed(request: pytest.FixtureRequest) -> Iterator[None]:
     say(f"{request.node.name}: {time.monotonic() - began:.1f} s (with its own broker and workers)")
 
 
-def make_events(count: int, keys: int = 10) -> list[dict[str, Any]]:
-    """Events with ids and keys of this call only, so other tests' events cannot count."""
-    run = uuid.uuid4().hex[:8]
+def make_events(count: int, keys: int = 10, run: str | None = None, first: int = 0) -> list[dict[str, Any]]:
+    """Events with ids and keys of one run only, so other tests' events cannot count."""
+    run = run or uuid.uuid4().hex[:8]
     return [
         {"id": f"{run}-{number}", "key": f"{run}-k{number % keys}", "amount": float(number % 7 + 1)}
-        for number in range(count)
+        for number in range(first, first + count)
     ]
 
 
@@ -49,9 +50,12 @@ def create_topics(baked: Baked, bootstrap: str) -> None:
     )
 
 
+def event_lines(events: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps({"key": event["key"], "value": event}) + "\n" for event in events)
+
+
 def produce(baked: Baked, bootstrap: str, events: list[dict[str, Any]]) -> None:
-    lines = "".join(json.dumps({"key": event["key"], "value": event}) + "\n" for event in events)
-    (answer,) = baked.kafka_client("produce", "--bootstrap", bootstrap, "--topic", EVENTS, stdin=lines)
+    (answer,) = baked.kafka_client("produce", "--bootstrap", bootstrap, "--topic", EVENTS, stdin=event_lines(events))
     assert answer["sent"] == len(events)
 
 
@@ -157,8 +161,146 @@ def test_events_flow_through_the_pipeline(
     assert all(1 <= summary["distinct_keys"] <= min(summary["count"], 10) for summary in summaries)
     say(f"{len(summaries)} batch summaries: {[summary['count'] for summary in summaries]}")
 
+    # table_route still finds the key's partition once the worker has sent to every topic.
+    for probe in events[:10]:
+        assert worker.get(f"/{APP}/counts/{probe['key']}/")["count"] >= 1
+
     # The timer reports this worker's share: all 4 partitions, so every count.
     worker.wait_for("501 events under 10 keys", timeout=10)
     assert re.search(r"\d+ events under \d+ keys in this worker's partitions", worker.output)
 
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+KNOWN_TABLE_ROUTE_BUG = "'NoneType' object is not iterable"
+
+
+def test_the_worker_creates_the_topics_it_consumes(
+    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    """No `topics` service: the worker declares its topics and processes what arrives."""
+    bootstrap = fresh_kafka_bootstrap
+    worker = start_worker(bootstrap)
+    worker.ready()
+    events = make_events(100, keys=4)
+    produce(baked, bootstrap, events)
+    values = consume(baked, bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in events])
+    assert_counts_continue(enriched_of(values, events), events)
+    expected = true_counts(events)
+    assert worker.get(f"/{APP}/counts/") == dict(expected)
+    key, count = expected.most_common(1)[0]
+    try:
+        answer = worker.get(f"/{APP}/counts/{key}/")
+    except AssertionError:
+        # Known template bug, reported: when the worker created the topics itself, the
+        # producer's metadata can lose the table's changelog topic, and table_route's
+        # key_partition() then fails with a TypeError on every request.
+        if KNOWN_TABLE_ROUTE_BUG in worker.output:
+            assert worker.terminate(timeout=10) == 0, worker.tail()
+            pytest.xfail("table_route answers 500: the producer's metadata lost the changelog topic")
+        raise
+    assert answer == {"key": key, "count": count}
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def assert_counts_continue(found: dict[str, list[dict[str, Any]]], events: list[dict[str, Any]]) -> None:
+    """Each event came out once, and each key's counts run 1..n over all of them."""
+    assert set(found) == {event["id"] for event in events}
+    duplicates = {event_id: len(copies) for event_id, copies in found.items() if len(copies) > 1}
+    assert not duplicates, f"{len(duplicates)} ids came out more than once"
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for copies in found.values():
+        by_key[copies[0]["key"]].append(copies[0]["key_count"])
+    assert {key: sorted(counts) for key, counts in by_key.items()} == {
+        key: list(range(1, count + 1)) for key, count in true_counts(events).items()
+    }
+
+
+def test_events_sent_while_the_worker_is_down_are_processed_after_restart(
+    baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    create_topics(baked, kafka_bootstrap)
+    worker = start_worker(kafka_bootstrap)
+    worker.ready()
+    before = make_events(200, keys=5)
+    produce(baked, kafka_bootstrap, before)
+    consume(baked, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in before])
+
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+    run = before[0]["id"].split("-")[0]
+    during = make_events(200, keys=5, run=run, first=len(before))
+    produce(baked, kafka_bootstrap, during)
+
+    worker.start()
+    worker.ready()
+    events = before + during
+    values = consume(baked, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in during], linger=2)
+    # None lost, none counted twice: the table came back from its changelog, the
+    # consumer from its committed offsets.
+    assert_counts_continue(enriched_of(values, events), events)
+    counts = worker.get(f"/{APP}/counts/")
+    assert {key: counts.get(key) for key in true_counts(events)} == dict(true_counts(events))
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def test_a_worker_killed_mid_stream_loses_nothing(
+    baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    create_topics(baked, kafka_bootstrap)
+    worker = start_worker(kafka_bootstrap)
+    worker.ready()
+    events = make_events(1500, keys=10)
+    expected = true_counts(events)
+    # A steady stream of about 5 s, killed (SIGKILL, no clean-up) about 1.5 s in.
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(event_lines(events), encoding="utf-8")
+    producer_log = tmp_path / "producer.log"
+    with stream.open("rb") as stdin, producer_log.open("wb") as stdout:
+        producer = subprocess.Popen(
+            [
+                str(baked.python),
+                str(KAFKA_CLIENT),
+                "produce",
+                "--bootstrap",
+                kafka_bootstrap,
+                "--topic",
+                EVENTS,
+                "--rate",
+                "300",
+            ],
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while (processed := sum(worker.get(f"/{APP}/counts/").get(key, 0) for key in expected)) < 300:
+            assert time.monotonic() < deadline, worker.tail()
+            time.sleep(0.05)
+        worker.kill()
+        say(f"worker killed with SIGKILL in the middle of the stream, {processed} of 1500 events counted")
+        began = time.monotonic()
+        worker.start()
+        worker.ready(timeout=180)
+        say(f"restarted worker ready {time.monotonic() - began:.1f} s after the kill")
+        assert producer.wait(timeout=60) == 0, producer_log.read_text(errors="replace")
+    finally:
+        if producer.poll() is None:
+            producer.kill()
+            producer.wait()
+
+    values = consume(baked, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in events], linger=3)
+    found = enriched_of(values, events)
+    # At least once: every event came out, some maybe twice.
+    assert set(found) == {event["id"] for event in events}
+    duplicates = sum(len(copies) - 1 for copies in found.values())
+    counts = worker.get(f"/{APP}/counts/")
+    over = {key: counts.get(key, 0) - count for key, count in expected.items()}
+    say(f"after kill -9: {duplicates} duplicate enriched records of 1500; table over-counts per key {over}")
+    for key, count in expected.items():
+        emitted = [copy["key_count"] for copies in found.values() for copy in copies if copy["key"] == key]
+        # Never fewer than the true count, and the table agrees with what it last sent on.
+        assert counts.get(key, 0) >= count
+        assert counts[key] == max(emitted)
     assert worker.terminate(timeout=10) == 0, worker.tail()
