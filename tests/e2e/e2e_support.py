@@ -289,12 +289,22 @@ class Workers:
         self.started: list[Worker] = []
 
     def __call__(
-        self, bootstrap: str, app_id: str | None = None, command: list[str] | None = None, **extra: str
+        self,
+        bootstrap: str,
+        app_id: str | None = None,
+        command: list[str] | None = None,
+        files: Sequence[Path] = (),
+        **extra: str,
     ) -> Worker:
-        """Start a worker on ``bootstrap`` in consumer group ``app_id`` (a new one by default)."""
+        """Start a worker on ``bootstrap`` in consumer group ``app_id`` (a new one by default).
+
+        ``command`` replaces `<pkg> worker`; ``files`` are copied into its working directory.
+        """
         app_id = app_id or f"e2e-{uuid.uuid4().hex[:8]}"
         cwd = self.root / f"worker-{len(self.started)}"
         cwd.mkdir()
+        for path in files:
+            shutil.copy(path, cwd / path.name)
         port = free_port()
         # Only this worker's settings: none leaks in from the shell that runs the tests.
         env = {key: value for key, value in os.environ.items() if key not in IGNORED_ENV}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import APP, KAFKA_CLIENT, PARTITIONS, Baked, Workers, say
+from e2e_support import APP, KAFKA_CLIENT, PARTITIONS, SEED_APP, Baked, Workers, say
 
 pytestmark = pytest.mark.e2e
 
@@ -67,10 +67,12 @@ def consume(
     *,
     ids: list[str] | None = None,
     total: float | None = None,
+    count: int | None = None,
     timeout: float = 60,
     linger: float = 0,
 ) -> list[dict[str, Any]]:
-    """The values on ``topic`` from the beginning, read until every id or a ``count`` total came out."""
+    """The values on ``topic`` from the beginning: until every id, a ``count`` field total of
+    ``total`` or ``count`` records came out (then ``linger`` seconds more), or ``timeout``."""
     args = ["consume", "--bootstrap", bootstrap, "--topic", topic, "--timeout", str(timeout), "--linger", str(linger)]
     if ids is not None:
         id_file = tmp_path / f"ids-{uuid.uuid4().hex[:8]}.txt"
@@ -78,6 +80,8 @@ def consume(
         args += ["--until-ids", str(id_file)]
     if total is not None:
         args += ["--until-sum", f"count={total}"]
+    if count is not None:
+        args += ["--count", str(count)]
     began = time.monotonic()
     records = baked.kafka_client(*args, timeout=timeout + linger + 60)
     say(f"read {len(records)} records of {topic} in {time.monotonic() - began:.1f} s")
@@ -303,4 +307,25 @@ def test_a_worker_killed_mid_stream_loses_nothing(
         # Never fewer than the true count, and the table agrees with what it last sent on.
         assert counts.get(key, 0) >= count
         assert counts[key] == max(emitted)
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def test_the_seed_tutorials_single_file_app_runs(
+    baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    """`faust -A myapp worker -l info` with the baked venv's Faust: the timer's greeting comes back."""
+    # The tutorial makes its topic first: kafka-topics.sh --create --partitions 4 --topic test.
+    baked.kafka_client("create-topics", "--bootstrap", kafka_bootstrap, "--partitions", "4", "test")
+    worker = start_worker(
+        kafka_bootstrap,
+        app_id="myapp",
+        command=[str(baked.bin / "faust"), "-A", SEED_APP.stem, "worker", "-l", "info"],
+        files=[SEED_APP],
+    )
+    worker.ready()
+    # The timer fires every 5 s; Faust logs what the agent prints.
+    printed = worker.wait_for("Hello from Faust to you", timeout=20)
+    say(f"the agent printed the timer's greeting {printed:.1f} s after start")
+    values = consume(baked, kafka_bootstrap, "test-greeted", tmp_path, timeout=30, count=1)
+    assert {"from_name": "Faust", "to_name": "you"}.items() <= values[0].items()
     assert worker.terminate(timeout=10) == 0, worker.tail()
