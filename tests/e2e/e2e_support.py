@@ -206,6 +206,8 @@ class Worker:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # Dies with the test run even if that is killed before its clean-up.
+                preexec_fn=broker._kill_with_parent if sys.platform == "linux" else None,
             )
         return self
 
@@ -265,6 +267,10 @@ class Worker:
         except urllib.error.HTTPError as error:
             body = error.read().decode(errors="replace")
             raise AssertionError(f"GET {path}: {error.code} {body}\n{self.tail()}") from None
+
+    def get_text(self, path: str, timeout: float = 10) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=timeout) as response:
+            return str(response.read().decode())
 
     def post(self, path: str, body: Any, timeout: float = 10) -> tuple[int, Any]:
         request = urllib.request.Request(

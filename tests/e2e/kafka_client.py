@@ -9,11 +9,11 @@ subprocess of the baked venv's interpreter::
         [--until-sum FIELD=N] [--count M] [--timeout S] [--linger S]
 
 ``produce`` reads JSON lines ``{"key": ..., "value": {...}}`` and sends each value as
-JSON, keyed by its key. ``consume`` reads a topic from the beginning of every
-partition (no consumer group) and prints one JSON line per record,
-``{"partition", "offset", "key", "value"}``, until its stop condition is met, then
-for ``--linger`` seconds more (to catch records beyond it); at the timeout it stops
-anyway, and the tests judge what it printed.
+JSON, keyed by its key (``{"key": ..., "raw": "..."}`` sends the text as it is).
+``consume`` reads a topic from the beginning of every partition (no consumer group)
+and prints one JSON line per record, ``{"partition", "offset", "key", "value", "headers"}``,
+until its stop condition is met, then for ``--linger`` seconds more (to catch
+records beyond it); at the timeout it stops anyway, and the tests judge what it printed.
 """
 
 from __future__ import annotations
@@ -67,13 +67,9 @@ async def produce(bootstrap: str, topic: str, rate: float | None) -> None:
                 continue
             record = json.loads(line)
             key = record.get("key")
-            futures.append(
-                await producer.send(
-                    topic,
-                    json.dumps(record["value"]).encode(),
-                    key=None if key is None else str(key).encode(),
-                )
-            )
+            # "raw": bytes as they are (a malformed message), else "value" as JSON.
+            value = record["raw"].encode() if "raw" in record else json.dumps(record["value"]).encode()
+            futures.append(await producer.send(topic, value, key=None if key is None else str(key).encode()))
             sent += 1
             if rate:
                 # A steady stream, for tests that stop the worker in the middle of it.
@@ -124,14 +120,16 @@ async def consume(
             batches = await consumer.getmany(timeout_ms=200, max_records=1000)
             for messages in batches.values():
                 for message in messages:
-                    value: Any = json.loads(message.value) if message.value is not None else None
-                    key = message.key.decode() if message.key is not None else None
-                    print(
-                        json.dumps(
-                            {"partition": message.partition, "offset": message.offset, "key": key, "value": value}
-                        ),
-                        flush=False,
-                    )
+                    value: Any = None
+                    if message.value is not None:
+                        try:
+                            value = json.loads(message.value)
+                        except ValueError:  # not JSON (a dead letter): the text as it is
+                            value = message.value.decode(errors="replace")
+                    key = message.key.decode(errors="replace") if message.key is not None else None
+                    headers = {name: raw.decode(errors="replace") for name, raw in message.headers or ()}
+                    record = {"partition": message.partition, "offset": message.offset, "key": key, "value": value}
+                    print(json.dumps({**record, "headers": headers}), flush=False)
                     records += 1
                     if isinstance(value, dict):
                         if until_ids is not None and "id" in value:
