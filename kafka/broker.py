@@ -258,9 +258,9 @@ class Broker:
             try:
                 self._start_once(cp)
                 break
-            except BrokerError as exc:
+            except BrokerError:
                 self._stop_process()
-                in_use = "Address already in use" in str(exc)
+                in_use = self._log_mentions("Address already in use")
                 self._remove_workdir()
                 if attempt == attempts or not in_use:
                     raise
@@ -343,6 +343,15 @@ class Broker:
                 )
             time.sleep(0.2)
         self.timings["ready"] = time.monotonic() - began
+
+    def _log_mentions(self, text: str) -> bool:
+        if self.workdir is None:
+            return False
+        for name in ("broker.log", "stdout.log"):
+            path = self.workdir / name
+            if path.is_file() and text in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+        return False
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         """The last lines of the broker's log (and of its console, if it printed anything)."""
