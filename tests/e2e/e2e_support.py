@@ -268,6 +268,14 @@ class Worker:
             body = error.read().decode(errors="replace")
             raise AssertionError(f"GET {path}: {error.code} {body}\n{self.tail()}") from None
 
+    def is_live(self) -> bool:
+        """Whether GET /health/live/ answers 200 now."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health/live/", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
     def get_text(self, path: str, timeout: float = 10) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=timeout) as response:
             return str(response.read().decode())

@@ -345,8 +345,13 @@ def test_a_worker_killed_mid_stream_loses_nothing(
         say(f"worker killed with SIGKILL in the middle of the stream, {processed} of 1500 events counted")
         began = time.monotonic()
         worker.start()
+        # Its web server (the liveness probe's) answers long before the group lets it in.
+        live_after = worker.wait_for("", timeout=60, predicate=lambda _: worker.is_live())
         worker.ready(timeout=180)
-        say(f"restarted worker ready {time.monotonic() - began:.1f} s after the kill")
+        say(
+            f"restarted worker live {live_after:.1f} s and ready {time.monotonic() - began:.1f} s after the kill "
+            "(the dead member's session, Faust's broker_session_timeout of 60 s, has to expire first)"
+        )
         assert producer.wait(timeout=60) == 0, producer_log.read_text(errors="replace")
     finally:
         if producer.poll() is None:
