@@ -12,7 +12,8 @@ from faust.transport.drivers.aiokafka import Producer
 from .app import app
 
 
-@app.task
+# Faust declares @app.task as returning a bare Callable, which mypy cannot check.
+@app.task  # type: ignore[untyped-decorator]
 async def keep_changelog_metadata() -> None:
     producer = app.producer
     if isinstance(producer, Producer):
