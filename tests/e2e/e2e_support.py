@@ -10,7 +10,6 @@ under the baked venv's Python to create topics, produce and consume.
 from __future__ import annotations
 
 import contextlib
-import glob
 import importlib.util
 import json
 import os
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from helpers import find_python
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -75,19 +76,6 @@ def start_broker(label: str) -> Any:
 
 
 # --- The baked project, installed from its wheel ---------------------------------------
-
-
-def find_python(version: str) -> str | None:
-    """An interpreter of Python ``version`` on PATH or under pyenv, or None."""
-    candidates = [shutil.which(f"python{version}")]
-    for root in filter(None, [os.environ.get("PYENV_ROOT"), str(Path.home() / ".pyenv")]):
-        candidates += sorted(glob.glob(f"{root}/versions/{version}.*/bin/python{version}"), reverse=True)
-    for candidate in filter(None, candidates):
-        probe = [candidate, "-c", "import sys; print('{}.{}'.format(*sys.version_info))"]
-        result = subprocess.run(probe, capture_output=True, text=True, check=False)
-        if result.returncode == 0 and result.stdout.strip() == version:
-            return candidate
-    return None
 
 
 def uv_command() -> list[str]:
