@@ -256,6 +256,14 @@ class Worker:
             body = error.read().decode(errors="replace")
             raise AssertionError(f"GET {path}: {error.code} {body}\n{self.tail()}") from None
 
+    def get_with_status(self, path: str, timeout: float = 10) -> tuple[int, Any]:
+        """GET a JSON view of the worker, whatever the status: (status, decoded body)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=timeout) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
     def is_live(self) -> bool:
         """Whether GET /health/live/ answers 200 now."""
         try:

@@ -107,6 +107,8 @@ def test_worker_starts_and_stops_on_sigterm(baked: Baked, kafka_bootstrap: str, 
     worker = start_worker(kafka_bootstrap)
     worker.ready()
     assert worker.get("/health/live/") == {"status": "ok"}
+    # "Worker ready" comes once the partitions are assigned and the tables recovered.
+    assert worker.get("/health/ready/") == {"status": "ready"}
     assert worker.terminate(timeout=10) == 0, worker.tail()
 
 
@@ -323,6 +325,10 @@ def test_a_worker_killed_mid_stream_loses_nothing(
         worker.start()
         # Its web server (the liveness probe's) answers long before the group lets it in.
         live_after = worker.wait_for("", timeout=60, predicate=lambda _: worker.is_live())
+        # Live but not ready: the readiness probe keeps traffic away while it waits.
+        status, answer = worker.get_with_status("/health/ready/")
+        assert (status, answer["status"]) == (503, "not ready"), answer
+        say(f"restarted worker not ready yet: {answer['reason']}")
         worker.ready(timeout=180)
         say(
             f"restarted worker live {live_after:.1f} s and ready {time.monotonic() - began:.1f} s after the kill "
