@@ -1,9 +1,13 @@
 """The Faust app shared by every sub-app, configured from ``settings``."""
 
 import faust
+import mode.loop
 
 from .dead_letters import DeadLetteringTopic
 from .settings import settings
+
+# Before the app exists: the worker makes its event loop from the policy chosen here.
+mode.loop.use("aio" if settings.event_loop == "asyncio" else settings.event_loop)
 
 app = faust.App(
     settings.app_id,

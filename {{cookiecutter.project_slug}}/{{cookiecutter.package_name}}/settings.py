@@ -5,6 +5,7 @@ Every field can be set by an environment variable of the same name in upper case
 the local ``docker compose`` stack.
 """
 
+import sys
 from typing import Literal
 
 from pydantic import Field
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=100, ge=1)
     batch_window_seconds: float = Field(default=5.0, gt=0)
     report_interval_seconds: float = Field(default=60.0, gt=0)
+    # The worker's event loop. uvloop (libuv) spends less CPU per message than asyncio's
+    # own loop; it is not made for Windows, where "asyncio" is the default.
+    event_loop: Literal["uvloop", "asyncio"] = "asyncio" if sys.platform == "win32" else "uvloop"
 
 
 settings = Settings()
