@@ -118,14 +118,16 @@ class Installed:
     def apps(self) -> list[str]:
         return [name.strip() for name in self.context["apps"].split(",")]
 
-    def run(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, command: str, *args: str, check: bool = True, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         # The venv's tools come first on PATH, as after `source .venv/bin/activate`.
-        env = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(self.bin.parent)}
+        venv = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(self.bin.parent)}
         return run(
             self.bin / command if (self.bin / command).exists() else command,
             *args,
             cwd=self.project,
-            env=env,
+            env={**venv, **(env or {})},
             check=check,
             timeout=900,
         )
