@@ -102,9 +102,21 @@ def true_counts(events: list[dict[str, Any]]) -> Counter[str]:
     return Counter(event["key"] for event in events)
 
 
-def test_worker_starts_and_stops_on_sigterm(baked: Baked, kafka_bootstrap: str, start_worker: Workers) -> None:
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param(None, id="console-script"),
+        pytest.param(("faust", "-A", "{package}.app", "worker", "-l", "info"), id="faust-A"),
+        pytest.param(("python", "-m", "{package}", "worker", "-l", "info"), id="python-m"),
+    ],
+)
+def test_worker_starts_and_stops_on_sigterm(
+    baked: Baked, kafka_bootstrap: str, start_worker: Workers, how: tuple[str, ...] | None
+) -> None:
+    """Each way the README gives to start a worker: the Dockerfile's, Faust's CLI, the module."""
     create_topics(baked, kafka_bootstrap)
-    worker = start_worker(kafka_bootstrap)
+    command = None if how is None else [part.format(package=baked.package) for part in how]
+    worker = start_worker(kafka_bootstrap, command=command)
     worker.ready()
     assert worker.get("/health/live/") == {"status": "ok"}
     # "Worker ready" comes once the partitions are assigned and the tables recovered.
