@@ -217,6 +217,7 @@ class Broker:
         stop_timeout: float = 20.0,
         settings: dict[str, str] | None = None,
         keep: bool = False,
+        sasl_users: dict[str, str] | None = None,
     ) -> None:
         self.requested_port = port
         self.heap = heap
@@ -224,6 +225,9 @@ class Broker:
         self.stop_timeout = stop_timeout
         self.settings = {**TEST_SETTINGS, **(settings or {})}
         self.keep = keep
+        # With users, a second listener asks for SASL: PLAIN or SCRAM-SHA-256/512.
+        self.sasl_users = sasl_users or {}
+        self.sasl_port = 0
         self.port = 0
         self.controller_port = 0
         self.workdir: Path | None = None
@@ -233,6 +237,43 @@ class Broker:
     @property
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """The SASL_PLAINTEXT listener's address; only with ``sasl_users``."""
+        assert self.sasl_port, "this broker was started without sasl_users"
+        return f"{HOST}:{self.sasl_port}"
+
+    def _sasl_properties(self) -> dict[str, str]:
+        if not self.sasl_users:
+            return {}
+        self.sasl_port = free_port()
+        plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users.items())
+        return {
+            "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port},"
+            f"SASL_PLAINTEXT://{HOST}:{self.sasl_port}",
+            "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port},SASL_PLAINTEXT://{HOST}:{self.sasl_port}",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": (
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+            ),
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+        }
+
+    def _scram_credentials(self) -> list[str]:
+        """StorageTool options that create every user's SCRAM credentials with the cluster."""
+        return [
+            option
+            for name, password in self.sasl_users.items()
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
+            for option in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
+        ]
 
     @property
     def log_file(self) -> Path:
@@ -277,6 +318,7 @@ class Broker:
             "controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}",
             "log.dirs": str(self.workdir / "data"),
             **self.settings,
+            **self._sasl_properties(),
         }
         config = self.workdir / "server.properties"
         config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()), encoding="utf-8")
@@ -305,6 +347,7 @@ class Broker:
                 "--config",
                 str(config),
                 "--standalone",
+                *self._scram_credentials(),
             ],
             capture_output=True,
             text=True,

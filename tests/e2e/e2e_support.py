@@ -63,9 +63,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_broker(label: str) -> Any:
+def start_broker(label: str, **options: Any) -> Any:
     """A started broker of kafka/broker.py; fails the test with the broker's log if it cannot start."""
-    kafka = broker.Broker()
+    kafka = broker.Broker(**options)
     try:
         kafka.start()
     except broker.BrokerError as exc:

@@ -4,6 +4,7 @@ import faust
 import mode.loop
 
 from .dead_letters import DeadLetteringTopic
+from .security import broker_credentials
 from .settings import settings
 
 # Before the app exists: the worker makes its event loop from the policy chosen here.
@@ -12,6 +13,7 @@ mode.loop.use("aio" if settings.event_loop == "asyncio" else settings.event_loop
 app = faust.App(
     settings.app_id,
     broker=settings.kafka_broker,
+    broker_credentials=broker_credentials(settings),
     # Imports every module of the package on start-up, so the agents, timers,
     # views and commands of each sub-app register themselves.
     autodiscover=True,

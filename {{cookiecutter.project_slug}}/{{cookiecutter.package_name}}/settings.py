@@ -8,7 +8,7 @@ the local ``docker compose`` stack.
 import sys
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,16 @@ class Settings(BaseSettings):
     # Names the Kafka consumer group: changing it starts from scratch.
     app_id: str = "{{ cookiecutter.project_slug }}"
     kafka_broker: str = {{ cookiecutter.kafka_broker|quoted }}
+    # PLAINTEXT for the local stack; a secured cluster wants SASL_SSL (or SSL, mutual TLS).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # TLS files: the CA that signed the brokers' certificates (default: the system's), and
+    # the client's certificate and key where the brokers ask for one.
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
     # Partitions of every topic and table: the most workers that can share the load.
     topic_partitions: int = Field(default={{ cookiecutter.topic_partitions }}, ge=1)
     # Copies of each topic the worker creates; a production cluster wants 3.
@@ -36,6 +46,18 @@ class Settings(BaseSettings):
     # The worker's event loop. uvloop (libuv) spends less CPU per message than asyncio's
     # own loop; it is not made for Windows, where "asyncio" is the default.
     event_loop: Literal["uvloop", "asyncio"] = "asyncio" if sys.platform == "win32" else "uvloop"
+
+    @model_validator(mode="after")
+    def _credentials_fit_the_protocol(self) -> "Settings":
+        sasl = self.kafka_security_protocol.startswith("SASL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
+        return self
 
 
 settings = Settings()
