@@ -29,6 +29,8 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"ci": "gitlab", "apps": "orders,page_views"},
     {"ci": "none"},
     {"kubernetes": True},
+    {"table_store": "rocksdb"},
+    {"table_store": "rocksdb", "apps": "orders,page_views", "ci": "gitlab"},
     {"kubernetes": True, "apps": "orders,page_views", "topic_partitions": 12},
     {"python_version": "3.13"},
     {"python_version": "3.12", "log_level": "debug"},

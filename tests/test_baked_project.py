@@ -22,9 +22,10 @@ CURATED = [
             "apps": "orders,page_views",
             "license": "Apache-2.0",
             "ci": "gitlab",
+            "table_store": "rocksdb",
             "python_version": available(SUPPORTED[::-1]),
         },
-        id="two-apps-apache-gitlab",
+        id="two-apps-apache-gitlab-rocksdb",
     ),
 ]
 

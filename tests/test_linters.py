@@ -24,6 +24,7 @@ COMBINATIONS = [
         id="gitlab-two-apps",
     ),
     pytest.param({"ci": "none", "python_version": "3.12", "web_port": 8080, "kubernetes": True}, id="no-ci-k8s"),
+    pytest.param({"table_store": "rocksdb"}, id="rocksdb"),
 ]
 
 
@@ -94,6 +95,9 @@ def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
         for topic in ("events", "enriched", "batch-summaries"):
             assert f" {app}.{topic}" in script
     assert services["worker"]["ports"] == [f"{answers['web_port']}:{answers['web_port']}"]
+    # RocksDB tables live in the worker's working directory: a volume keeps them.
+    rocksdb = answers["table_store"] == "rocksdb"
+    assert services["worker"].get("volumes") == (["worker-data:/service"] if rocksdb else None)
 
 
 def test_compose_topic_script_passes_shellcheck(baked: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:

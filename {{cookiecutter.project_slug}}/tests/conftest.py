@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.settings import settings
@@ -16,6 +17,8 @@ from {{ cookiecutter.package_name }}.dead_letters import DeadLetteringTopic
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
+# Unit tests keep tables in memory, whatever store the service runs with.
+app.conf.store = URL("memory://")
 # Register every sub-app's agents, tables and views once, as a worker does on start-up.
 app.discover()
 

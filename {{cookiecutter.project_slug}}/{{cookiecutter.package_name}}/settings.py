@@ -38,8 +38,15 @@ class Settings(BaseSettings):
     topic_allow_declare: bool = True
     web_port: int = Field(default={{ cookiecutter.web_port }}, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
-    # Table storage: "memory://" rebuilds tables from their changelog topics on start.
+{%- if cookiecutter.table_store == "rocksdb" %}
+    # Table storage: RocksDB files in the worker's data directory, so a restarted worker
+    # reads only the changelog written since it stopped; "memory://" reads it all.
+    store: str = "rocksdb://"
+{%- else %}
+    # Table storage: "memory://" rebuilds tables from their changelog topics on start;
+    # "rocksdb://" (with faust-streaming's rocksdict extra) keeps them on disk.
     store: str = "memory://"
+{%- endif %}
     batch_size: int = Field(default=100, ge=1)
     batch_window_seconds: float = Field(default=5.0, gt=0)
     report_interval_seconds: float = Field(default=60.0, gt=0)
