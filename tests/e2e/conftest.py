@@ -47,6 +47,12 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> Baked:
     return bake_and_install(tmp_path_factory.mktemp("e2e-bake"))
 
 
+@pytest.fixture(scope="session")
+def baked_rocksdb(tmp_path_factory: pytest.TempPathFactory) -> Baked:
+    """The project baked with table_store=rocksdb, installed from its wheel."""
+    return bake_and_install(tmp_path_factory.mktemp("e2e-bake-rocksdb"), {"table_store": "rocksdb"})
+
+
 @pytest.fixture
 def start_worker(baked: Baked, tmp_path: Path) -> Iterator[Workers]:
     """``start_worker(bootstrap, app_id=None, **env)`` starts a worker; all are killed after the test."""

@@ -122,8 +122,8 @@ class Baked:
         return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def bake_and_install(root: Path) -> Baked:
-    """Bake the default answers, build the wheel and install it (not editable) into a fresh venv."""
+def bake_and_install(root: Path, answers: dict[str, str] | None = None) -> Baked:
+    """Bake the default answers (or these), build the wheel and install it, not editable, in a fresh venv."""
     from cookiecutter.main import cookiecutter
 
     options: list[str] = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
@@ -140,7 +140,7 @@ def bake_and_install(root: Path) -> Baked:
         cookiecutter(
             str(REPO),
             no_input=True,
-            extra_context={"python_version": version},
+            extra_context={"python_version": version, **(answers or {})},
             output_dir=str(root),
             config_file=str(config),
         )
