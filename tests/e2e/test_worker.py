@@ -390,3 +390,17 @@ def test_the_seed_tutorials_single_file_app_runs(
     values = consume(baked, kafka_bootstrap, "test-greeted", tmp_path, timeout=30, count=1)
     assert {"from_name": "Faust", "to_name": "you"}.items() <= values[0].items()
     assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def test_json_logs_are_one_object_per_line(baked: Baked, kafka_bootstrap: str, start_worker: Workers) -> None:
+    create_topics(baked, kafka_bootstrap)
+    worker = start_worker(kafka_bootstrap, LOG_FORMAT="json")
+    worker.ready()
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+    # Faust prints its start-up banner as it is; every log record is a JSON object.
+    records = [json.loads(line) for line in worker.output.splitlines() if line.startswith("{")]
+    assert len(records) > 20
+    assert {"time", "level", "logger", "process", "message"} <= set(records[0])
+    assert any(record["message"].endswith("Worker ready") for record in records)
+    assert not [line for line in worker.output.splitlines() if line.startswith("[20")], "a plain-text log line"

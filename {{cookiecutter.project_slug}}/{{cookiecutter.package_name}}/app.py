@@ -4,6 +4,7 @@ import faust
 import mode.loop
 
 from .dead_letters import DeadLetteringTopic
+from .logs import logging_config
 from .security import broker_credentials
 from .settings import settings
 
@@ -22,6 +23,7 @@ app = faust.App(
     topic_replication_factor=settings.topic_replication_factor,
     topic_allow_declare=settings.topic_allow_declare,
     web_port=settings.web_port,
+    logging_config=logging_config(settings.log_format),
     store=settings.store,
     # Every topic of app.topic() sends what it cannot deserialize to "<topic>.dlq".
     Topic=DeadLetteringTopic,

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     topic_allow_declare: bool = True
     web_port: int = Field(default={{ cookiecutter.web_port }}, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
+    # "json": one JSON object per line, for log collectors; "text" reads better in a terminal.
+    log_format: Literal["text", "json"] = "text"
 {%- if cookiecutter.table_store == "rocksdb" %}
     # Table storage: RocksDB files in the worker's data directory, so a restarted worker
     # reads only the changelog written since it stopped; "memory://" reads it all.
