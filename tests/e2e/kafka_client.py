@@ -11,7 +11,8 @@ subprocess of the baked venv's interpreter::
 ``produce`` reads JSON lines ``{"key": ..., "value": {...}}`` and sends each value as
 JSON, keyed by its key (``{"key": ..., "raw": "..."}`` sends the text as it is).
 ``consume`` reads a topic from the beginning of every partition (no consumer group)
-and prints one JSON line per record, ``{"partition", "offset", "key", "value", "headers"}``,
+and prints one JSON line per record, ``{"partition", "offset", "timestamp", "key", "value",
+"headers"}`` (the timestamp in ms, as the producer set it),
 until its stop condition is met, then for ``--linger`` seconds more (to catch
 records beyond it); at the timeout it stops anyway, and the tests judge what it printed.
 """
@@ -128,7 +129,13 @@ async def consume(
                             value = message.value.decode(errors="replace")
                     key = message.key.decode(errors="replace") if message.key is not None else None
                     headers = {name: raw.decode(errors="replace") for name, raw in message.headers or ()}
-                    record = {"partition": message.partition, "offset": message.offset, "key": key, "value": value}
+                    record = {
+                        "partition": message.partition,
+                        "offset": message.offset,
+                        "timestamp": message.timestamp,  # ms since the epoch, set by the producer
+                        "key": key,
+                        "value": value,
+                    }
                     print(json.dumps({**record, "headers": headers}), flush=False)
                     records += 1
                     if isinstance(value, dict):
