@@ -77,7 +77,7 @@ def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
     project, answers = baked
     services = load(project / "docker-compose.yml")["services"]
 
-    assert set(services) == {"kafka", "topics", "worker"}
+    assert set(services) == {"kafka", "topics", "worker", "worker-replica"}
     for service in ("kafka", "topics"):
         image = services[service]["image"]
         assert re.fullmatch(r"apache/kafka:\d+\.\d+\.\d+", image), f"{service} image not pinned: {image}"
@@ -98,6 +98,24 @@ def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
     # RocksDB tables live in the worker's working directory: a volume keeps them.
     rocksdb = answers["table_store"] == "rocksdb"
     assert services["worker"].get("volumes") == (["worker-data:/service"] if rocksdb else None)
+
+
+def test_compose_scales_out_with_replicas_of_the_worker(baked: tuple[Path, dict[str, Any]]) -> None:
+    """`docker compose --profile scale up --scale worker-replica=N`: N more workers of the same group."""
+    project, answers = baked
+    services = load(project / "docker-compose.yml")["services"]
+    worker, replica = services["worker"], services["worker-replica"]
+
+    # The worker as it is (same image, settings, APP_ID: one consumer group), only when asked for.
+    assert replica["profiles"] == ["scale"]
+    different = {"ports", "volumes", "profiles"}
+    assert {key: value for key, value in replica.items() if key not in different} == {
+        key: value for key, value in worker.items() if key not in different
+    }
+    # Replicas publish the web port on a free host port each: a fixed one would clash.
+    assert replica["ports"] == [str(answers["web_port"])]
+    # RocksDB files belong to one worker: each replica gets an anonymous volume of its own.
+    assert replica.get("volumes") == (["/service"] if answers["table_store"] == "rocksdb" else None)
 
 
 def test_compose_topic_script_passes_shellcheck(baked: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
@@ -184,3 +202,5 @@ def test_kubernetes_deployment_probes_health_runs_as_non_root_and_outlasts_shutd
     assert config["TOPIC_PARTITIONS"] == str(answers["topic_partitions"])
     assert config["WEB_PORT"] == str(answers["web_port"])
     assert {"configMapRef": {"name": answers["project_slug"]}} in container["envFrom"]
+    # Replicas forward key lookups (table_route) to each other at WEB_HOST: the pod's IP.
+    assert {"name": "WEB_HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in container["env"]
