@@ -244,18 +244,7 @@ def test_two_workers_share_the_partitions_and_answer_for_every_key(
         (worker.web_port, key): worker.get(f"/{APP}/counts/{key}/")["count"] for worker in workers for key in expected
     }
     wrong = {asked: count for asked, count in answers.items() if count != expected[asked[1]]}
-    if wrong:
-        # The router hashes the key as the table's changelog serializes it (JSON, '"k"'),
-        # the producers partition the events by the raw key ('k'): for most keys the
-        # lookup goes to a worker that does not hold the key, and answers its default, 0.
-        routed = {key: urlsplit(workers[0].get(f"/router/{TABLE}/{key}/")).port for _, key in wrong}
-        assert all(count == 0 for count in wrong.values()), wrong
-        assert all(routed[key] != holder[key] for key in routed), (routed, holder)
-        pytest.xfail(
-            f"table_route sent {len(wrong)} of {len(answers)} lookups to the worker that does not hold the key "
-            "(it hashes the JSON-serialized key, the events are partitioned by the raw key); "
-            f"wrong answers: {dict(list(wrong.items())[:4])}"
-        )
+    assert not wrong, f"table_route answered wrong counts: {dict(list(wrong.items())[:4])}"
     say(f"{len(answers)} lookups of /{APP}/counts/<key>/ over both workers: all right")
 
 

@@ -27,4 +27,7 @@ app = faust.App(
     store=settings.store,
     # Every topic of app.topic() sends what it cannot deserialize to "<topic>.dlq".
     Topic=DeadLetteringTopic,
+    # Table lookups hash keys as producers send them (see table_routing.py); named, not
+    # imported, because that module needs this app.
+    Router="{{ cookiecutter.package_name }}.table_routing:SourceKeyRouter",
 )
