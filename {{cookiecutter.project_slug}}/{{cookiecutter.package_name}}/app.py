@@ -23,6 +23,10 @@ app = faust.App(
     topic_replication_factor=settings.topic_replication_factor,
     topic_allow_declare=settings.topic_allow_declare,
     web_port=settings.web_port,
+    web_host=settings.web_host,
+    broker_session_timeout=settings.broker_session_timeout,
+    broker_heartbeat_interval=settings.broker_heartbeat_interval,
+    table_standby_replicas=settings.table_standby_replicas,
     logging_config=logging_config(settings.log_format),
     store=settings.store,
     # Every topic of app.topic() sends what it cannot deserialize to "<topic>.dlq".

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     # Off where the cluster's administrators create every topic.
     topic_allow_declare: bool = True
     web_port: int = Field(default={{ cookiecutter.web_port }}, ge=1, le=65535)
+    # The address other workers use to forward table lookups here (default: the host
+    # name); Kubernetes pods give their IP.
+    web_host: str | None = None
+    # How long the group waits for a silent worker before moving its partitions: lower
+    # fails over sooner after a crash, but a long pause (GC, a slow batch) then looks
+    # like a crash too. The broker accepts 6 s and more.
+    broker_session_timeout: float = Field(default=60.0, ge=6)
+    broker_heartbeat_interval: float = Field(default=3.0, gt=0)
+    # Workers that keep a warm copy of each table partition, to take it over on a move.
+    table_standby_replicas: int = Field(default=1, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
     # "json": one JSON object per line, for log collectors; "text" reads better in a terminal.
     log_format: Literal["text", "json"] = "text"
@@ -63,6 +73,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
                 "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if self.broker_heartbeat_interval * 3 > self.broker_session_timeout:
+            raise ValueError(
+                "BROKER_HEARTBEAT_INTERVAL must be at most a third of BROKER_SESSION_TIMEOUT"
             )
         if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
             raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
