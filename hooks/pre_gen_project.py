@@ -50,7 +50,19 @@ SHADOWED = {
     "tests",
 }
 # Modules of the service's own package that a sub-app must not replace.
-PACKAGE_MODULES = {"app", "settings", "health", "tests", "__main__", "__init__"}
+PACKAGE_MODULES = {
+    "__init__",
+    "__main__",
+    "app",
+    "dead_letters",
+    "health",
+    "logs",
+    "metrics",
+    "security",
+    "settings",
+    "table_routing",
+    "tests",
+}
 
 
 def check_identifier(answer: str, name: str, allowed: str, longest: int) -> str | None:

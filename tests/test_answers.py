@@ -119,3 +119,18 @@ def test_replay_bakes_the_same_tree(tmp_path: Path, cookiecutter_config: Path) -
     first, replayed = (next((tmp_path / name).iterdir()) for name in ("first", "replayed"))
     assert snapshot(first) == snapshot(replayed)
     assert {path.name for path in (replayed / "clickstream_service").iterdir()} >= {"orders", "alerts"}
+
+
+PACKAGE_MODULES = sorted(
+    path.stem for path in (REPO / "{{cookiecutter.project_slug}}" / "{{cookiecutter.package_name}}").glob("*.py")
+)
+
+
+@pytest.mark.parametrize("module", PACKAGE_MODULES)
+def test_a_sub_app_named_like_a_module_of_the_package_is_refused(module: str, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(REPO), f"apps={module}"]
+    result = run(*command, check=False)
+
+    assert result.returncode != 0
+    assert f"ERROR: apps: '{module}'" in result.stderr
+    assert not any(tmp_path.iterdir())

@@ -7,8 +7,6 @@ from pathlib import Path
 
 APP = {{ cookiecutter.app_name | tojson }}
 PACKAGE = {{ cookiecutter.package_name | tojson }}
-# Modules of the package that a sub-app must not replace.
-PACKAGE_MODULES = {"app", "settings", "health", "tests", "__main__", "__init__"}
 
 
 def problem() -> str | None:
@@ -16,7 +14,8 @@ def problem() -> str | None:
         return f"the project directory has no {PACKAGE}/app.py; run this from the project's root"
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", APP) or keyword.iskeyword(APP) or keyword.issoftkeyword(APP):
         return f"app_name: {APP!r} is not allowed; use a lowercase identifier of at most 30 characters, not a keyword"
-    if APP in PACKAGE_MODULES:
+    # A sub-app must not replace one of the package's own modules.
+    if Path(PACKAGE, f"{APP}.py").exists() or APP == "tests":
         return f"app_name: {APP!r} clashes with the package's own module {APP}; choose another name"
     if Path(PACKAGE, APP).exists() or Path("tests", APP).exists():
         return f"app_name: {APP!r} exists already ({PACKAGE}/{APP}/ or tests/{APP}/); choose a new name"
