@@ -181,8 +181,9 @@ def enriched_records(
     """Every record of the enriched topic, with its timestamp, until each of ``events`` came out."""
     ids = root / f"ids-{uuid.uuid4().hex[:8]}.txt"
     ids.write_text("\n".join(event["id"] for event in events), encoding="utf-8")
-    args = ["--until-ids", str(ids), "--timeout", "90", "--linger", str(linger)]
-    return baked.kafka_client("consume", "--bootstrap", bootstrap, "--topic", ENRICHED, *args, timeout=180)
+    # Generous: after a kill the group waits out the session timeout, and a loaded machine is slow.
+    args = ["--until-ids", str(ids), "--timeout", "150", "--linger", str(linger)]
+    return baked.kafka_client("consume", "--bootstrap", bootstrap, "--topic", ENRICHED, *args, timeout=240)
 
 
 def largest_gap(records: list[dict[str, Any]], events: list[dict[str, Any]], after: float) -> tuple[float, float]:
