@@ -329,7 +329,8 @@ class Bench:
         self.support = support
         self.baked = baked
         self.root = root
-        self.workers: list[Any] = []
+        worker_env = dict(item.split("=", 1) for item in args.worker_env)
+        self.workers = support.Workers(baked, root, settings=worker_env)
 
     def client(self, *argv: str, timeout: float = 600) -> dict[str, Any]:
         """Run ``pipeline.py client ...`` under the baked venv; return its last JSON line."""
@@ -339,34 +340,10 @@ class Bench:
 
     def worker(self, bootstrap: str, app_id: str, command: list[str] | None = None, **extra: str) -> Any:
         """A worker with the service's default settings (unlike the e2e tier's short timers)."""
-        cwd = self.root / f"worker-{len(self.workers)}"
-        cwd.mkdir()
-        port = self.support.free_port()
-        env = {key: value for key, value in os.environ.items() if key not in self.support.IGNORED_ENV}
-        env.update(
-            {
-                "PATH": f"{self.baked.bin}{os.pathsep}{os.environ.get('PATH', '')}",
-                "PYTHONUNBUFFERED": "1",
-                "KAFKA_BROKER": f"kafka://{bootstrap}",
-                "WEB_PORT": str(port),
-                "APP_ID": app_id,
-                **dict(item.split("=", 1) for item in self.args.worker_env),
-                **extra,
-            }
-        )
-        worker = self.support.Worker(
-            command=command or [str(self.baked.bin / self.baked.package), "worker"],
-            env=env,
-            cwd=cwd,
-            log=cwd / "worker.log",
-            web_port=port,
-        )
-        self.workers.append(worker)
-        return worker.start()
+        return self.workers(bootstrap, app_id, command, **extra)
 
     def stop_all(self) -> None:
-        for worker in self.workers:
-            worker.kill()
+        self.workers.kill_all()
 
     def repetition(self, number: int) -> dict[str, Any]:
         args, say = self.args, self.support.say

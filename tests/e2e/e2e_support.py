@@ -293,9 +293,11 @@ class Worker:
 class Workers:
     """Starts `<pkg> worker` as the Dockerfile does; ``kill_all()`` ends whatever still runs."""
 
-    def __init__(self, baked: Baked, root: Path) -> None:
+    def __init__(self, baked: Baked, root: Path, settings: dict[str, str] | None = None) -> None:
         self.baked = baked
         self.root = root
+        # Short timers by default, so tests see the timer and batches within seconds.
+        self.settings = E2E_SETTINGS if settings is None else settings
         self.started: list[Worker] = []
 
     def __call__(
@@ -325,9 +327,7 @@ class Workers:
                 "KAFKA_BROKER": f"kafka://{bootstrap}",
                 "WEB_PORT": str(port),
                 "APP_ID": app_id,
-                "REPORT_INTERVAL_SECONDS": "1",
-                "BATCH_WINDOW_SECONDS": "1",
-                "LOG_LEVEL": "info",
+                **self.settings,
                 **extra,
             }
         )
@@ -345,6 +345,8 @@ class Workers:
         for worker in self.started:
             worker.kill()
 
+
+E2E_SETTINGS = {"REPORT_INTERVAL_SECONDS": "1", "BATCH_WINDOW_SECONDS": "1", "LOG_LEVEL": "info"}
 
 IGNORED_ENV = {
     "VIRTUAL_ENV",
