@@ -47,7 +47,23 @@ async def count_events(*keys: str) -> None:
             await agent.put(Event(id=f"e{number}", key=key, amount=1.0), key=key)
 
 
-async def test_counts_view_serves_the_table(client: TestClient[Any, Any]) -> None:
+def hold_keys_except(monkeypatch: pytest.MonkeyPatch, *elsewhere: str) -> None:
+    """Assign this worker every key's partition but those of ``elsewhere``.
+
+    With no broker there is no partition assignment for the router to read.
+    """
+
+    def key_store(table_name: str, key: str) -> URL:
+        here = URL(str(app.conf.canonical_url))
+        return here.with_port((here.port or 0) + 1) if key in elsewhere else here
+
+    monkeypatch.setattr(app.router, "key_store", key_store)
+
+
+async def test_counts_view_serves_the_table(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hold_keys_except(monkeypatch)
     await count_events("home", "home", "docs")
 
     response = await client.get(COUNTS_URL)
@@ -56,14 +72,22 @@ async def test_counts_view_serves_the_table(client: TestClient[Any, Any]) -> Non
     assert await response.json() == {"home": 2, "docs": 1}
 
 
+async def test_counts_view_leaves_out_keys_whose_partition_moved_away(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await count_events("home", "home", "docs")
+    # A rebalance gave the partition of "docs" to another worker.
+    hold_keys_except(monkeypatch, "docs")
+
+    response = await client.get(COUNTS_URL)
+
+    assert await response.json() == {"home": 2}
+
+
 async def test_count_view_serves_one_key_from_the_worker_that_holds_it(
     client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # With no broker there is no partition assignment: this lone worker holds every key.
-    def key_store(table_name: str, key: str) -> URL:
-        return URL(str(app.conf.canonical_url))
-
-    monkeypatch.setattr(app.router, "key_store", key_store)
+    hold_keys_except(monkeypatch)
     await count_events("home", "home", "docs")
 
     response = await client.get(f"{COUNTS_URL}home/")

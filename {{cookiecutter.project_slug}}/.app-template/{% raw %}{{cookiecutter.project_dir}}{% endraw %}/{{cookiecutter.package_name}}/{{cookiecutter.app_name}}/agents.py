@@ -16,6 +16,7 @@ from faust.cli import AppCommand, option
 from ..app import app
 from ..dead_letters import dead_letter
 from ..settings import settings
+from ..table_routing import held_items
 from .models import BatchSummary, EnrichedEvent, Event
 
 logger = logging.getLogger(__name__)
@@ -102,10 +103,11 @@ async def summarize_batches(
 @app.timer(interval=settings.report_interval_seconds)  # type: ignore[untyped-decorator]
 async def report_event_counts() -> None:
     """Log this worker's share of the counts: a heartbeat that shows the stream moves."""
+    counts = dict(held_items(event_counts))
     logger.info(
         "%d events under %d keys in this worker's partitions",
-        sum(event_counts.values()),
-        len(event_counts),
+        sum(counts.values()),
+        len(counts),
     )
 
 

@@ -6,6 +6,7 @@ from faust import web
 from faust.exceptions import ValidationError
 
 from ..app import app
+from ..table_routing import held_items
 from .agents import event_counts, events_topic
 from .models import Event
 
@@ -28,7 +29,7 @@ class EventCounts(web.View):
     """Counts per key of the partitions this worker holds."""
 
     async def get(self, request: web.Request) -> web.Response:
-        return self.json(dict(event_counts.items()))
+        return self.json(dict(held_items(event_counts)))
 
 
 @app.page("/{{ cookiecutter.app_name }}/counts/{key}/")
