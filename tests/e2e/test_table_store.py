@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from e2e_support import APP, Baked, Workers, say
-from test_worker import ENRICHED, consume, create_topics, make_events, produce, true_counts
+from test_worker import ENRICHED, consume, make_events, produce, ready_worker, true_counts
 
 pytestmark = pytest.mark.e2e
 
@@ -13,9 +13,7 @@ pytestmark = pytest.mark.e2e
 def test_rocksdb_tables_survive_a_restart(baked_rocksdb: Baked, kafka_bootstrap: str, tmp_path: Path) -> None:
     workers = Workers(baked_rocksdb, tmp_path)
     try:
-        create_topics(baked_rocksdb, kafka_bootstrap)
-        worker = workers(kafka_bootstrap)
-        worker.ready()
+        worker = ready_worker(baked_rocksdb, kafka_bootstrap, workers)
         before = make_events(300, keys=6)
         produce(baked_rocksdb, kafka_bootstrap, before)
         consume(baked_rocksdb, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in before])

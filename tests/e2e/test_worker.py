@@ -13,7 +13,7 @@ import subprocess
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,14 @@ def create_topics(baked: Baked, bootstrap: str) -> None:
     baked.kafka_client(
         "create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), EVENTS, ENRICHED, SUMMARIES
     )
+
+
+def ready_worker(baked: Baked, bootstrap: str, start_worker: Callable[..., Worker], **options: Any) -> Worker:
+    """What `docker compose up` does: the topics, then a worker, started and ready."""
+    create_topics(baked, bootstrap)
+    worker = start_worker(bootstrap, **options)
+    worker.ready()
+    return worker
 
 
 def event_lines(events: list[dict[str, Any]]) -> str:
@@ -128,9 +136,7 @@ def test_events_flow_through_the_pipeline(
     baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
-    create_topics(baked, bootstrap)
-    worker = start_worker(bootstrap)
-    worker.ready()
+    worker = ready_worker(baked, bootstrap, start_worker)
 
     events = make_events(500)
     began = time.monotonic()
@@ -223,9 +229,7 @@ def test_a_malformed_event_becomes_a_dead_letter_and_the_stream_goes_on(
     baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
-    create_topics(baked, bootstrap)
-    worker = start_worker(bootstrap)
-    worker.ready()
+    worker = ready_worker(baked, bootstrap, start_worker)
     before, after = make_events(20, keys=2), make_events(20, keys=2)
     key = before[0]["key"]
     produce(baked, bootstrap, before)
@@ -272,9 +276,7 @@ def assert_counts_continue(found: dict[str, list[dict[str, Any]]], events: list[
 def test_events_sent_while_the_worker_is_down_are_processed_after_restart(
     baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
-    create_topics(baked, kafka_bootstrap)
-    worker = start_worker(kafka_bootstrap)
-    worker.ready()
+    worker = ready_worker(baked, kafka_bootstrap, start_worker)
     before = make_events(200, keys=5)
     produce(baked, kafka_bootstrap, before)
     consume(baked, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in before])
@@ -299,9 +301,7 @@ def test_events_sent_while_the_worker_is_down_are_processed_after_restart(
 def test_a_worker_killed_mid_stream_loses_nothing(
     baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
-    create_topics(baked, kafka_bootstrap)
-    worker = start_worker(kafka_bootstrap)
-    worker.ready()
+    worker = ready_worker(baked, kafka_bootstrap, start_worker)
     events = make_events(1500, keys=10)
     expected = true_counts(events)
     # A steady stream of about 5 s, killed (SIGKILL, no clean-up) about 1.5 s in.
@@ -393,9 +393,7 @@ def test_the_seed_tutorials_single_file_app_runs(
 
 
 def test_json_logs_are_one_object_per_line(baked: Baked, kafka_bootstrap: str, start_worker: Workers) -> None:
-    create_topics(baked, kafka_bootstrap)
-    worker = start_worker(kafka_bootstrap, LOG_FORMAT="json")
-    worker.ready()
+    worker = ready_worker(baked, kafka_bootstrap, start_worker, LOG_FORMAT="json")
     assert worker.terminate(timeout=10) == 0, worker.tail()
 
     # Faust prints its start-up banner as it is; every log record is a JSON object.
