@@ -18,6 +18,7 @@ ANSWERS = {
     "apps": {{cookiecutter.apps | tojson}},
     "kafka_broker": {{cookiecutter.kafka_broker | tojson}},
     "topic_partitions": {{cookiecutter.topic_partitions | tojson}},
+    "worker_replicas": {{cookiecutter.worker_replicas | tojson}},
     "web_port": {{cookiecutter.web_port | tojson}},
 }
 
@@ -140,6 +141,17 @@ def problems() -> list[str]:
     ):
         if error:
             found.append(error)
+    replicas_error = check_int("worker_replicas", ANSWERS["worker_replicas"], 1, 1000)
+    if replicas_error:
+        found.append(replicas_error)
+    elif not check_int("topic_partitions", ANSWERS["topic_partitions"], 1, 1000):
+        replicas, partitions = int(str(ANSWERS["worker_replicas"])), int(str(ANSWERS["topic_partitions"]))
+        # Kafka gives each partition to one worker of the group: the others would idle.
+        if replicas > partitions:
+            found.append(
+                f"worker_replicas: {replicas} workers for {partitions} partitions would leave"
+                f" {replicas - partitions} without work; use at most topic_partitions ({partitions})"
+            )
     return found
 
 

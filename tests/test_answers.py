@@ -26,6 +26,10 @@ BAD_ANSWERS: list[dict[str, Any]] = [
     {"web_port": 80},
     {"web_port": "abc"},
     {"topic_partitions": 0},
+    {"worker_replicas": 0},
+    {"worker_replicas": "two"},
+    # More workers than the default 4 partitions: one would idle.
+    {"worker_replicas": 5},
     {"author_email": "nope"},
     {"kafka_broker": "localhost:9092"},
     {"version": "one"},

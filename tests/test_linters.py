@@ -108,7 +108,10 @@ def test_compose_scales_out_with_replicas_of_the_worker(baked: tuple[Path, dict[
 
     # The worker as it is (same image, settings, APP_ID: one consumer group), only when asked for.
     assert replica["profiles"] == ["scale"]
-    different = {"ports", "volumes", "profiles"}
+    # With the scale profile, Compose runs as many workers as the answer asks for.
+    replicas = int(answers["worker_replicas"])
+    assert replica.get("deploy") == ({"replicas": replicas - 1} if replicas > 1 else None)
+    different = {"ports", "volumes", "profiles", "deploy"}
     assert {key: value for key, value in replica.items() if key not in different} == {
         key: value for key, value in worker.items() if key not in different
     }
@@ -187,7 +190,9 @@ def test_kubernetes_deployment_probes_health_runs_as_non_root_and_outlasts_shutd
     project, answers = baked
     if not answers.get("kubernetes"):
         return
-    pod = load(project / "k8s" / "deployment.yaml")["spec"]["template"]["spec"]
+    deployment = load(project / "k8s" / "deployment.yaml")
+    assert deployment["spec"]["replicas"] == int(answers["worker_replicas"])
+    pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
 
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live/"
