@@ -57,6 +57,7 @@ PACKAGE_MODULES = {
     "app",
     "dead_letters",
     "health",
+    "kafka_consumer",
     "logs",
     "metrics",
     "security",

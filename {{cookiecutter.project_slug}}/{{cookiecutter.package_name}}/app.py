@@ -4,6 +4,7 @@ import faust
 import mode.loop
 
 from .dead_letters import DeadLetteringTopic
+from .kafka_consumer import Transport
 from .logs import logging_config
 from .security import broker_credentials
 from .settings import settings
@@ -35,3 +36,7 @@ app = faust.App(
     # imported, because that module needs this app.
     Router="{{ cookiecutter.package_name }}.table_routing:SourceKeyRouter",
 )
+
+# Faust picks the transport by the broker URL's scheme; this one only changes how the
+# consumer seeks after a rebalance (see kafka_consumer.py).
+app.transport = Transport(app.conf.broker_consumer, app)
