@@ -13,9 +13,12 @@ from cookiecutter.generate import generate_context, generate_files
 APPS = [name.strip() for name in {{cookiecutter.apps | tojson}}.split(",")]
 CI = {{cookiecutter.ci | tojson}}
 KUBERNETES = json.loads({{cookiecutter.kubernetes | tojson | tojson}})
+MESSAGE_FORMAT = {{cookiecutter.message_format | tojson}}
+PACKAGE = {{cookiecutter.package_name | tojson}}
 # The sub-app template travels inside the project: sub-apps added later render from it too.
 APP_TEMPLATE = Path(".app-template")
 CI_FILES = {"github": [Path(".github")], "gitlab": [Path(".gitlab-ci.yml")]}
+AVRO_FILES = [Path(PACKAGE, "avro.py"), Path("tests", "fake_schema_registry.py"), Path("tests", "test_avro.py")]
 
 
 def render_app(name: str) -> None:
@@ -46,6 +49,9 @@ def main() -> None:
         render_app(name)
     if not KUBERNETES:
         remove(Path("k8s"))
+    if MESSAGE_FORMAT != "avro":
+        for path in AVRO_FILES:
+            remove(path)
     for provider, paths in CI_FILES.items():
         if provider != CI:
             for path in paths:

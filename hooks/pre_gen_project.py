@@ -45,6 +45,11 @@ SHADOWED = {
     "croniter",
     "terminaltables",
     "mypy",
+    # With message_format=avro.
+    "dataclasses_avroschema",
+    "fastavro",
+    "httpx",
+    "schema_registry",
     "pytest",
     "ruff",
     "test",
@@ -55,6 +60,8 @@ PACKAGE_MODULES = {
     "__init__",
     "__main__",
     "app",
+    # Only where message_format=avro; refused always, so that a service can switch.
+    "avro",
     "dead_letters",
     "health",
     "kafka_consumer",

@@ -8,12 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+{% if cookiecutter.message_format == "avro" -%}
+import httpx
+{% endif -%}
 import pytest
 from yarl import URL
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.settings import settings
+{%- if cookiecutter.message_format == "avro" %}
+from {{ cookiecutter.package_name }}.avro import registry
+{%- endif %}
 from {{ cookiecutter.package_name }}.dead_letters import DeadLetteringTopic
+{%- if cookiecutter.message_format == "avro" %}
+from tests.fake_schema_registry import FakeSchemaRegistry
+{%- endif %}
 
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -21,6 +30,19 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 app.conf.store = URL("memory://")
 # Register every sub-app's agents, tables and views once, as a worker does on start-up.
 app.discover()
+
+
+{%- if cookiecutter.message_format == "avro" %}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schema_registry() -> Iterator[FakeSchemaRegistry]:
+    """Schemas registered and read in memory: no registry at SCHEMA_REGISTRY_URL needed."""
+    fake = FakeSchemaRegistry()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.client_kwargs, "transport", httpx.MockTransport(fake))
+        yield fake
+{%- endif %}
 
 
 @pytest.fixture(scope="session")

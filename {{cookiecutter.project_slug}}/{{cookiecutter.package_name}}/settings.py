@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: str | None = None
     kafka_ssl_certfile: str | None = None
     kafka_ssl_keyfile: str | None = None
+{%- if cookiecutter.message_format == "avro" %}
+    # Confluent Schema Registry API (Confluent's registry, or a compatible one): where the
+    # topics' codecs register the schemas they write and fetch those they read.
+    schema_registry_url: str = "http://localhost:8081"
+{%- endif %}
     # Partitions of every topic and table: the most workers that can share the load.
     topic_partitions: int = Field(default={{ cookiecutter.topic_partitions }}, ge=1)
     # Copies of each topic the worker creates; a production cluster wants 3.

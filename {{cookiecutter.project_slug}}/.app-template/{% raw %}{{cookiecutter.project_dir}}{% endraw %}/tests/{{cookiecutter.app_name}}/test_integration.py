@@ -2,10 +2,15 @@
 
 The broker is the one of KAFKA_BROKER, as for the worker; ``docker compose up kafka``
 provides one on localhost:9092.
+{%- if cookiecutter.message_format == "avro" %} The schema registry is the one of
+SCHEMA_REGISTRY_URL (``docker compose up schema-registry``).
+{%- endif %}
 """
 
 import asyncio
+{%- if cookiecutter.message_format == "json" %}
 import json
+{%- endif %}
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -14,14 +19,54 @@ from typing import Any
 import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+{%- if cookiecutter.message_format == "avro" %}
+from schema_registry.client import SchemaRegistryClient
+from schema_registry.client.schema import AvroSchema
+from schema_registry.serializers.message_serializer import AvroMessageSerializer
+{%- endif %}
 
+{% if cookiecutter.message_format == "avro" -%}
+from {{ cookiecutter.package_name }}.settings import settings
+{% endif -%}
 from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.agents import (
     sample_events,
 )
+{%- if cookiecutter.message_format == "avro" %}
+from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.models import (
+    Event,
+)
+{%- endif %}
 
 pytestmark = pytest.mark.integration
 
 TOPIC = "{{ cookiecutter.app_name }}"
+{%- if cookiecutter.message_format == "avro" %}
+# Other services' producers and consumers, speaking the wire format with the registry.
+wire_format = AvroMessageSerializer(SchemaRegistryClient(url=settings.schema_registry_url))
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    """An event as a producer of another service sends it."""
+    schema = AvroSchema(Event.avro_schema())
+    return wire_format.encode_record_with_schema(f"{TOPIC}.events-value", schema, event)
+
+
+def decode(value: bytes) -> dict[str, Any]:
+    decoded = wire_format.decode_message(value)
+    assert decoded is not None
+    return decoded
+{%- else %}
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    """An event as a producer of another service sends it."""
+    return json.dumps(event).encode()
+
+
+def decode(value: bytes) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(value)
+    return decoded
+{%- endif %}
 
 
 async def test_events_come_out_enriched_and_counted(
@@ -33,18 +78,18 @@ async def test_events_come_out_enriched_and_counted(
     await produce(
         bootstrap_servers,
         f"{TOPIC}.events",
-        ((event.key.encode(), json.dumps(event.asdict()).encode()) for event in events),
+        ((event.key.encode(), encode(event.asdict())) for event in events),
     )
 
     ids = {event.id for event in events}
     records = await read_until(
         f"{TOPIC}.enriched",
         bootstrap_servers,
-        keep=lambda record: json.loads(record.value)["id"] in ids,
-        enough=lambda kept: {json.loads(record.value)["id"] for record in kept} == ids,
+        keep=lambda record: decode(record.value)["id"] in ids,
+        enough=lambda kept: {decode(record.value)["id"] for record in kept} == ids,
     )
 
-    enriched = {value["id"]: value for value in (json.loads(record.value) for record in records)}
+    enriched = {value["id"]: value for value in (decode(record.value) for record in records)}
     counts: dict[str, list[int]] = defaultdict(list)
     for event in events:
         counts[event.key].append(enriched[event.id]["key_count"])
@@ -63,8 +108,8 @@ async def test_bad_messages_become_dead_letters_and_the_stream_goes_on(
 ) -> None:
     key = f"{uuid.uuid4().hex[:8]}-home"
     undecodable = b"{not json"
-    negative = json.dumps({"id": f"{key}-negative", "key": key, "amount": -5.0}).encode()
-    good = json.dumps({"id": f"{key}-good", "key": key, "amount": 5.0}).encode()
+    negative = encode({"id": f"{key}-negative", "key": key, "amount": -5.0})
+    good = encode({"id": f"{key}-good", "key": key, "amount": 5.0})
     counted_before = await dead_letters_counted(worker)
 
     await produce(
@@ -77,7 +122,7 @@ async def test_bad_messages_become_dead_letters_and_the_stream_goes_on(
     (enriched,) = await read_until(
         f"{TOPIC}.enriched",
         bootstrap_servers,
-        keep=lambda record: json.loads(record.value)["id"] == f"{key}-good",
+        keep=lambda record: decode(record.value)["id"] == f"{key}-good",
         enough=lambda kept: len(kept) == 1,
     )
     dead = await read_until(
@@ -86,7 +131,7 @@ async def test_bad_messages_become_dead_letters_and_the_stream_goes_on(
         keep=lambda record: record.key == key.encode(),
         enough=lambda kept: len(kept) == 2,
     )
-    assert json.loads(enriched.value)["key_count"] == 1
+    assert decode(enriched.value)["key_count"] == 1
     assert [(record.value, dict(record.headers)["dlq.reason"]) for record in dead] == [
         (undecodable, b"undecodable value"),
         (negative, b"processing failed"),

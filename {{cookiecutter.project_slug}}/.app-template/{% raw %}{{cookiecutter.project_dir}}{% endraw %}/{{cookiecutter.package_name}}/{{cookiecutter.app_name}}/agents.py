@@ -14,6 +14,9 @@ import faust
 from faust.cli import AppCommand, option
 
 from ..app import app
+{%- if cookiecutter.message_format == "avro" %}
+from ..avro import avro_serializer
+{%- endif %}
 from ..dead_letters import dead_letter
 from ..settings import settings
 from ..table_routing import held_items
@@ -26,18 +29,27 @@ logger = logging.getLogger(__name__)
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
     value_type=Event,
+{%- if cookiecutter.message_format == "avro" %}
+    value_serializer=avro_serializer("{{ cookiecutter.app_name }}.events", Event),
+{%- endif %}
     partitions=settings.topic_partitions,
     internal=True,
 )
 enriched_topic = app.topic(
     "{{ cookiecutter.app_name }}.enriched",
     value_type=EnrichedEvent,
+{%- if cookiecutter.message_format == "avro" %}
+    value_serializer=avro_serializer("{{ cookiecutter.app_name }}.enriched", EnrichedEvent),
+{%- endif %}
     partitions=settings.topic_partitions,
     internal=True,
 )
 batch_summaries_topic = app.topic(
     "{{ cookiecutter.app_name }}.batch-summaries",
     value_type=BatchSummary,
+{%- if cookiecutter.message_format == "avro" %}
+    value_serializer=avro_serializer("{{ cookiecutter.app_name }}.batch-summaries", BatchSummary),
+{%- endif %}
     partitions=settings.topic_partitions,
 )
 

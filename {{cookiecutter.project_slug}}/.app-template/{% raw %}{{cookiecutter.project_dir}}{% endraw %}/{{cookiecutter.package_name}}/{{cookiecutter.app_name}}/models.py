@@ -1,9 +1,21 @@
+{%- set avro = cookiecutter.message_format == "avro" -%}
+{%- set record = "AvroRecord" if avro else 'faust.Record, serializer="json"' -%}
+{%- if avro -%}
+"""Records on the {{ cookiecutter.app_name }} topics, serialized as Avro (see ``avro.py``).
+
+Each record's Avro schema follows from its fields. Change them compatibly: add a field
+only with a default, and remove only a field that has one.
+"""
+
+from dataclasses_avroschema.faust import AvroRecord
+{%- else -%}
 """Records on the {{ cookiecutter.app_name }} topics, serialized as JSON."""
 
 import faust
+{%- endif %}
 
 
-class Event(faust.Record, serializer="json", validation=True):
+class Event({{ record }}, validation=True):
     """What producers publish to ``{{ cookiecutter.app_name }}.events``, keyed by key."""
 
     id: str
@@ -11,7 +23,7 @@ class Event(faust.Record, serializer="json", validation=True):
     amount: float
 
 
-class EnrichedEvent(faust.Record, serializer="json"):
+class EnrichedEvent({{ record }}):
     """An event with how many events its key had seen, for downstream services."""
 
     id: str
@@ -20,7 +32,7 @@ class EnrichedEvent(faust.Record, serializer="json"):
     key_count: int
 
 
-class BatchSummary(faust.Record, serializer="json"):
+class BatchSummary({{ record }}):
     """One batch of enriched events, summarised."""
 
     count: int
