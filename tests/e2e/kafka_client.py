@@ -7,6 +7,7 @@ subprocess of the baked venv's interpreter::
     python kafka_client.py produce --bootstrap ... --topic T [--rate N] < events.jsonl
     python kafka_client.py consume --bootstrap ... --topic T [--until-ids FILE]
         [--until-sum FIELD=N] [--count M] [--timeout S] [--linger S]
+    python kafka_client.py committed --bootstrap ... --group G --topic T
 
 ``produce`` reads JSON lines ``{"key": ..., "value": {...}}`` and sends each value as
 JSON, keyed by its key (``{"key": ..., "raw": "..."}`` sends the text as it is).
@@ -15,6 +16,7 @@ and prints one JSON line per record, ``{"partition", "offset", "timestamp", "key
 "headers"}`` (the timestamp in ms, as the producer set it),
 until its stop condition is met, then for ``--linger`` seconds more (to catch
 records beyond it); at the timeout it stops anyway, and the tests judge what it printed.
+``committed`` prints ``{"<partition>": offset or null}``: the group's committed offsets.
 """
 
 from __future__ import annotations
@@ -156,6 +158,21 @@ async def consume(
         await consumer.stop()
 
 
+async def committed(bootstrap: str, group: str, topic: str) -> None:
+    # Never subscribes, so it does not join the group it asks about.
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # aiokafka has no public refresh
+        offsets = {
+            str(partition): await consumer.committed(TopicPartition(topic, partition))
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        }
+    finally:
+        await consumer.stop()
+    print(json.dumps(offsets), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,8 +196,15 @@ def main() -> None:
     read.add_argument("--timeout", type=float, default=60.0)
     read.add_argument("--linger", type=float, default=0.0, help="read on this long after the stop condition")
 
+    ask = commands.add_parser("committed")
+    ask.add_argument("--bootstrap", required=True)
+    ask.add_argument("--group", required=True)
+    ask.add_argument("--topic", required=True)
+
     args = parser.parse_args()
-    if args.command == "create-topics":
+    if args.command == "committed":
+        asyncio.run(committed(args.bootstrap, args.group, args.topic))
+    elif args.command == "create-topics":
         asyncio.run(create_topics(args.bootstrap, args.topics, args.partitions))
     elif args.command == "produce":
         asyncio.run(produce(args.bootstrap, args.topic, args.rate))
