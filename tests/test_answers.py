@@ -138,3 +138,13 @@ def test_a_sub_app_named_like_a_module_of_the_package_is_refused(module: str, tm
     assert result.returncode != 0
     assert f"ERROR: apps: '{module}'" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_a_message_format_that_is_not_offered_is_refused_with_the_choices(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(REPO)]
+    result = run(*command, "message_format=protobuf", check=False)
+
+    assert result.returncode != 0
+    # Cookiecutter checks choice answers itself, before the hook runs.
+    assert "protobuf provided for choice variable message_format, but the choices are ['json', 'avro']" in result.stderr
+    assert not any(tmp_path.iterdir())

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
@@ -31,6 +32,10 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"kubernetes": True},
     {"table_store": "rocksdb"},
     {"table_store": "rocksdb", "apps": "orders,page_views", "ci": "gitlab"},
+    {"message_format": "json"},
+    {"message_format": "avro"},
+    {"message_format": "avro", "apps": "orders,page_views", "kubernetes": True, "python_version": "3.10"},
+    {"message_format": "avro", "table_store": "rocksdb", "ci": "gitlab", "package_name": LONG_PACKAGE},
     {"kubernetes": True, "apps": "orders,page_views", "topic_partitions": 12, "worker_replicas": 3},
     {"worker_replicas": 4, "table_store": "rocksdb"},
     {"python_version": "3.13"},
@@ -51,6 +56,11 @@ assert len(TEMPLATE.name) > 0 and TEMPLATE.is_dir()
 MARKERS = ("{{ cookiecutter.", "{{cookiecutter.", "{%", "{#")
 # GitHub Actions expressions are ${{ ... }}; any other {{ is a Jinja leftover.
 STRAY_BRACES = re.compile(r"(?<!\$)\{\{")
+JINJA_TAG = re.compile(r"\{%.*?%\}")
+
+
+# Files of the service that only message_format=avro needs.
+AVRO_ONLY = {"{{cookiecutter.package_name}}/avro.py", "tests/fake_schema_registry.py", "tests/test_avro.py"}
 
 
 def combination_id(answers: dict[str, Any]) -> str:
@@ -87,12 +97,16 @@ def expected_files(context: dict[str, Any]) -> set[Path]:
             expected.add(Path(relative.replace("{% raw %}", "").replace("{% endraw %}", "")))
             parts = Path(relative).parts
             if len(parts) > 2 and parts[1].startswith("{% raw %}"):  # .app-template/<project dir>/...: once per app
-                rendered = Path(*parts[2:]).as_posix().replace("{{cookiecutter.package_name}}", package)
-                expected |= {Path(rendered.replace("{{cookiecutter.app_name}}", app)) for app in apps}
+                # Rendered as cookiecutter renders names; one that renders empty is not written.
+                name = jinja2.Template(Path(*parts[2:]).as_posix())
+                rendered = [name.render(cookiecutter={**context, "app_name": app}) for app in apps]
+                expected |= {Path(path) for path in rendered if not path.endswith("/")}
             continue
         if (relative.startswith(".github/") and ci != "github") or (relative == ".gitlab-ci.yml" and ci != "gitlab"):
             continue
         if relative.startswith("k8s/") and not context["kubernetes"]:
+            continue
+        if relative in AVRO_ONLY and context["message_format"] != "avro":
             continue
         expected.add(Path(relative.replace("{{cookiecutter.package_name}}", package)))
     return expected
@@ -176,5 +190,26 @@ def test_whitespace_is_clean(baked: tuple[Path, dict[str, Any]]) -> None:
         for number, line in enumerate(lines, 1):
             assert line == line.rstrip(), f"{relative}:{number}: trailing whitespace in {line!r}"
         # Python's blank lines are ruff format's business; elsewhere one blank line separates.
-        most = 2 if relative.suffix == ".py" else 1
+        # (A sub-app file written only for some answers has a Jinja condition in its name.)
+        most = 2 if Path(JINJA_TAG.sub("", relative.name)).suffix == ".py" else 1
         assert "\n" * (most + 2) not in text, f"{relative}: more than {most} blank lines in a row"
+
+
+def test_the_message_format_reaches_every_file_that_depends_on_it(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, context = baked
+    package, avro = context["package_name"], context["message_format"] == "avro"
+
+    # `make app` renders later sub-apps from .app-template: in the same format.
+    app_template = json.loads((project / ".app-template" / "cookiecutter.json").read_text(encoding="utf-8"))
+    assert app_template["message_format"] == context["message_format"]
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert any(dependency.startswith("python-schema-registry-client") for dependency in dependencies) == avro
+    settings = (project / package / "settings.py").read_text(encoding="utf-8")
+    assert ('schema_registry_url: str = "http://localhost:8081"' in settings) == avro
+    for app in app_names(context):
+        agents = (project / package / app / "agents.py").read_text(encoding="utf-8")
+        models = (project / package / app / "models.py").read_text(encoding="utf-8")
+        # Each of the three topics writes and reads its records in the chosen format.
+        assert agents.count("value_serializer=avro_serializer(") == (3 if avro else 0)
+        assert models.count("(AvroRecord") == (3 if avro else 0)
+        assert models.count('serializer="json"') == (0 if avro else 3)

@@ -14,7 +14,7 @@ from helpers import SUPPORTED, Installed, available, bake_and_install
 
 pytestmark = pytest.mark.slow
 
-# The default answers on the newest Python found; several apps on the oldest.
+# The default answers on the newest Python found; several apps on the oldest; Avro on another.
 CURATED = [
     pytest.param({"python_version": available(SUPPORTED)}, id="defaults"),
     pytest.param(
@@ -26,6 +26,10 @@ CURATED = [
             "python_version": available(SUPPORTED[::-1]),
         },
         id="two-apps-apache-gitlab-rocksdb",
+    ),
+    pytest.param(
+        {"apps": "orders,page_views", "message_format": "avro", "python_version": available(SUPPORTED[1:])},
+        id="avro-two-apps",
     ),
 ]
 

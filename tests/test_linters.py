@@ -25,6 +25,7 @@ COMBINATIONS = [
     ),
     pytest.param({"ci": "none", "python_version": "3.12", "web_port": 8080, "kubernetes": True}, id="no-ci-k8s"),
     pytest.param({"table_store": "rocksdb"}, id="rocksdb"),
+    pytest.param({"message_format": "avro", "worker_replicas": 2, "kubernetes": True, "web_port": 7070}, id="avro"),
 ]
 
 
@@ -77,7 +78,8 @@ def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
     project, answers = baked
     services = load(project / "docker-compose.yml")["services"]
 
-    assert set(services) == {"kafka", "topics", "worker", "worker-replica"}
+    avro = answers["message_format"] == "avro"
+    assert set(services) == {"kafka", "topics", "worker", "worker-replica"} | ({"schema-registry"} if avro else set())
     for service in ("kafka", "topics"):
         image = services[service]["image"]
         assert re.fullmatch(r"apache/kafka:\d+\.\d+\.\d+", image), f"{service} image not pinned: {image}"
@@ -88,7 +90,19 @@ def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
     assert services["worker"]["depends_on"] == {
         "kafka": {"condition": "service_healthy"},
         "topics": {"condition": "service_completed_successfully"},
+        **({"schema-registry": {"condition": "service_healthy"}} if avro else {}),
     }
+    if avro:
+        registry = services["schema-registry"]
+        assert re.fullmatch(r"confluentinc/cp-schema-registry:\d+\.\d+\.\d+", registry["image"])
+        assert registry["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+        assert registry["environment"]["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"] == "PLAINTEXT://kafka:19092"
+        assert "test" in registry["healthcheck"]
+        # The worker reaches the registry by its service name and the port it listens on.
+        assert registry["environment"]["SCHEMA_REGISTRY_LISTENERS"] == "http://0.0.0.0:8081"
+        assert services["worker"]["environment"]["SCHEMA_REGISTRY_URL"] == "http://schema-registry:8081"
+    else:
+        assert not any("SCHEMA_REGISTRY" in variable for variable in services["worker"]["environment"])
     script = services["topics"]["command"][0]
     assert f"--partitions {answers['topic_partitions']}" in script
     for app in answers["apps"].split(","):
@@ -204,6 +218,7 @@ def test_kubernetes_deployment_probes_health_runs_as_non_root_and_outlasts_shutd
     # Faust needs up to a minute to commit and leave the consumer group on SIGTERM.
     assert pod["terminationGracePeriodSeconds"] > 60
     config = load(project / "k8s" / "configmap.yaml")["data"]
+    assert ("SCHEMA_REGISTRY_URL" in config) == (answers["message_format"] == "avro")
     assert config["TOPIC_PARTITIONS"] == str(answers["topic_partitions"])
     assert config["WEB_PORT"] == str(answers["web_port"])
     assert {"configMapRef": {"name": answers["project_slug"]}} in container["envFrom"]
