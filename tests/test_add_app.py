@@ -10,9 +10,11 @@ from helpers import SUPPORTED, Installed, available, bake_and_install, project_f
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Installed:
-    answers = {"python_version": available(SUPPORTED)}
+@pytest.fixture(scope="module", params=["json", "avro"], ids=lambda value: f"message_format={value}")
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path
+) -> Installed:
+    answers = {"python_version": available(SUPPORTED), "message_format": request.param}
     return bake_and_install(answers, tmp_path_factory.mktemp("add-app"), cookiecutter_config)
 
 
@@ -33,7 +35,9 @@ def test_make_app_renders_a_sub_app_that_passes_every_check(service: Installed) 
     assert "orders.events orders.enriched orders.batch-summaries" in result.stdout
     added = set(snapshot(service.project)) - set(before)
     package = service.context["package_name"]
-    assert {path.as_posix() for path in added} == {
+    # The new sub-app speaks the format the service was baked with.
+    avro_tests = {"tests/orders/test_models.py"} if service.context["message_format"] == "avro" else set()
+    assert {path.as_posix() for path in added} == avro_tests | {
         f"{package}/orders/{module}.py" for module in ("__init__", "agents", "models", "views")
     } | {
         f"tests/orders/{module}.py"
