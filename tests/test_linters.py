@@ -154,6 +154,15 @@ def test_ci_files_pass_their_platform_checks(baked: tuple[Path, dict[str, Any]],
         run(actionlint, str(workflow.relative_to(project)), cwd=project)
     if gitlab.exists():
         run(tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(gitlab))
+        integration = load(gitlab)["integration"]
+        images = [service["name"].split(":")[0] for service in integration["services"]]
+        if answers["message_format"] == "avro":
+            assert images == ["apache/kafka", "confluentinc/cp-schema-registry"]
+            assert integration["variables"]["SCHEMA_REGISTRY_URL"] == "http://schema-registry:8081"
+            # Without it, GitLab's services cannot reach each other: the registry needs the broker.
+            assert integration["variables"]["FF_NETWORK_PER_BUILD"] == "true"
+        else:
+            assert images == ["apache/kafka"]
 
 
 def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
@@ -173,7 +182,16 @@ def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
             assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), f"unpinned action: {step['uses']}"
     integration = workflow["jobs"]["integration"]
     assert re.fullmatch(r"apache/kafka:\d+\.\d+\.\d+", integration["services"]["kafka"]["image"])
-    assert any(step.get("run") == "pytest -m integration" for step in integration["steps"])
+    (step,) = (step for step in integration["steps"] if step.get("run") == "pytest -m integration")
+    if answers["message_format"] == "avro":
+        # A registry beside the broker, which it reaches on the services' network.
+        registry = integration["services"]["schema-registry"]
+        assert re.fullmatch(r"confluentinc/cp-schema-registry:\d+\.\d+\.\d+", registry["image"])
+        assert registry["env"]["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"] == "PLAINTEXT://kafka:19092"
+        assert "INTERNAL://kafka:19092" in integration["services"]["kafka"]["env"]["KAFKA_ADVERTISED_LISTENERS"]
+        assert step["env"]["SCHEMA_REGISTRY_URL"] == "http://localhost:8081"
+    else:
+        assert set(integration["services"]) == {"kafka"}
     oldest = int(answers["python_version"].split(".")[1])
     assert job["strategy"]["matrix"]["python-version"] == [f"3.{minor}" for minor in range(oldest, 14)]
     commands = "\n".join(step.get("run", "") for step in job["steps"])
