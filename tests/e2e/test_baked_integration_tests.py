@@ -15,6 +15,21 @@ import helpers
 pytestmark = pytest.mark.e2e
 
 
+def run_integration_tests(service: helpers.Installed, env: dict[str, str]) -> str:
+    """Run ``pytest -m integration`` in the baked project; its summary line, which must show no failure."""
+    began = time.monotonic()
+    result = service.run("python", "-m", "pytest", "-m", "integration", "-q", "-p", "no:cacheprovider", env=env)
+    summary = result.stdout.strip().splitlines()[-1]
+    print(f"\n[e2e] baked integration tests ({', '.join(service.apps)}): {summary}, {time.monotonic() - began:.1f} s")
+    assert not re.search(r"\d+ (failed|error)", summary), summary
+    return summary
+
+
+def passed_count(summary: str) -> int:
+    passed = re.search(r"(\d+) passed", summary)
+    return int(passed.group(1)) if passed else 0
+
+
 @pytest.mark.parametrize(
     "answers",
     [
@@ -31,21 +46,6 @@ def test_baked_integration_tests_pass_against_a_real_broker(
     answers = {**answers, "python_version": helpers.available(helpers.SUPPORTED)}
     service = helpers.bake_and_install(answers, tmp_path, cookiecutter_config)
 
-    began = time.monotonic()
-    result = service.run(
-        "python",
-        "-m",
-        "pytest",
-        "-m",
-        "integration",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        env={"KAFKA_BROKER": f"kafka://{kafka_bootstrap}"},
-    )
-    summary = result.stdout.strip().splitlines()[-1]
-    print(f"\n[e2e] baked integration tests ({', '.join(service.apps)}): {summary}, {time.monotonic() - began:.1f} s")
-    passed = re.search(r"(\d+) passed", summary)
+    summary = run_integration_tests(service, {"KAFKA_BROKER": f"kafka://{kafka_bootstrap}"})
     # Two tests per sub-app: the pipeline, and dead letters with their metrics.
-    assert passed and int(passed.group(1)) == 2 * len(service.apps), summary
-    assert not re.search(r"\d+ (failed|error)", summary), summary
+    assert passed_count(summary) == 2 * len(service.apps), summary
