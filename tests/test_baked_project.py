@@ -14,7 +14,8 @@ from helpers import SUPPORTED, Installed, available, bake_and_install
 
 pytestmark = pytest.mark.slow
 
-# The default answers on the newest Python found; several apps on the oldest; Avro on another.
+# The default answers on the newest Python found; several apps on the oldest; Avro and
+# Kubernetes manifests on another.
 CURATED = [
     pytest.param({"python_version": available(SUPPORTED)}, id="defaults"),
     pytest.param(
@@ -28,8 +29,14 @@ CURATED = [
         id="two-apps-apache-gitlab-rocksdb",
     ),
     pytest.param(
-        {"apps": "orders,page_views", "message_format": "avro", "python_version": available(SUPPORTED[1:])},
-        id="avro-two-apps",
+        {
+            "apps": "orders,page_views",
+            "message_format": "avro",
+            "kubernetes": True,
+            "worker_replicas": 2,
+            "python_version": available(SUPPORTED[1:]),
+        },
+        id="avro-two-apps-kubernetes",
     ),
 ]
 
