@@ -5,7 +5,7 @@ seeks back to the committed offsets to read them again. A partition that has no
 committed offset yet (a worker died before its first commit, and another took the
 partition over) is left where the dropped records moved it: its backlog was never
 processed, and never will be. ``RewindingConsumer`` seeks such a partition back to
-its earliest offset, where a consumer with no committed offset starts reading.
+its start, where a consumer with no committed offset begins reading.
 """
 
 from collections.abc import Mapping
@@ -15,19 +15,19 @@ from faust.types import TP
 
 
 class RewindingConsumer(aiokafka.Consumer):
-    """Seeks partitions without a committed offset to their start, as to their commit."""
+    """Seeks partitions without a committed offset to their start, as others to their commit."""
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
         if self.app.conf.consumer_auto_offset_reset == "earliest":
             changelogs = self.app.tables.changelog_topics
-            # Table recovery positions the changelog partitions itself.
-            uncommitted = [
-                tp for tp, offset in committed.items() if not offset and tp.topic not in changelogs
-            ]
-            if uncommitted:
-                for tp, offset in (await self.earliest_offsets(*uncommitted)).items():
-                    await self.seek(tp, offset)
+            for tp, offset in committed.items():
+                # Table recovery positions the changelog partitions itself.
+                if not offset and tp.topic not in changelogs:
+                    # Offset 0, not the log's start offset: asking the broker for that
+                    # would wait out the fetch in flight; below the log's start, the
+                    # consumer resets to it.
+                    await self.seek(tp, 0)
         return committed
 
 
