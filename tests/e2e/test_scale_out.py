@@ -148,6 +148,12 @@ def log_times(worker: Worker, text: str, since: float = 0.0) -> list[float]:
     return times
 
 
+def new_group(baked: Baked, bootstrap: str) -> str:
+    """Create the topics, as the Compose file's `topics` service does; a consumer group of the test's own."""
+    create_topics(baked, bootstrap)
+    return f"e2e-scale-{uuid.uuid4().hex[:8]}"
+
+
 # --- Producing and reading ------------------------------------------------------------
 
 
@@ -218,8 +224,7 @@ def test_two_workers_share_the_partitions_and_answer_for_every_key(
     baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
-    create_topics(baked, bootstrap)
-    group = f"e2e-scale-{uuid.uuid4().hex[:8]}"
+    group = new_group(baked, bootstrap)
     began = time.monotonic()
     workers = [start_worker(bootstrap, app_id=group, **GROUP_ENV) for _ in range(2)]
     shares = wait_settled(workers)
@@ -254,8 +259,7 @@ def test_the_survivor_takes_over_from_a_killed_worker(
     baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path, standby_replicas: int
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
-    create_topics(baked, bootstrap)
-    group = f"e2e-scale-{uuid.uuid4().hex[:8]}"
+    group = new_group(baked, bootstrap)
     env = {**GROUP_ENV, **FAST_FAILOVER, "TABLE_STANDBY_REPLICAS": str(standby_replicas)}
     survivor, victim = workers = [start_worker(bootstrap, app_id=group, **env) for _ in range(2)]
     shares = wait_settled(workers)
@@ -335,8 +339,7 @@ def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
     baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
-    create_topics(baked, bootstrap)
-    group = f"e2e-scale-{uuid.uuid4().hex[:8]}"
+    group = new_group(baked, bootstrap)
     shim = tmp_path / "held_fetch.py"
     shim.write_text(HELD_FETCH.format(package=baked.package), encoding="utf-8")
     command = [str(baked.python), shim.name, "worker"]
@@ -382,8 +385,7 @@ def test_a_third_worker_joins_mid_stream_and_nothing_is_lost(
     while no worker holds more than ceil(partitions / workers), so of 4 partitions held 2 + 2
     the third worker gets none (only standbys); with none, it balances down to floor(4 / 3)."""
     bootstrap = fresh_kafka_bootstrap
-    create_topics(baked, bootstrap)
-    group = f"e2e-scale-{uuid.uuid4().hex[:8]}"
+    group = new_group(baked, bootstrap)
     env = {**GROUP_ENV, "TABLE_STANDBY_REPLICAS": str(standby_replicas)}
     workers = [start_worker(bootstrap, app_id=group, **env) for _ in range(2)]
     wait_settled(workers)
