@@ -4,11 +4,11 @@ import struct
 from typing import Any
 
 from dataclasses_avroschema.faust import AvroRecord
-from faust.types import Message
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.avro import avro_serializer
 from tests.fake_schema_registry import FakeSchemaRegistry
+from tests.test_dead_letters import message
 
 # A topic of no sub-app, so that no other test registers schemas under its subject.
 ORDERS = "avro-test.orders"
@@ -22,20 +22,6 @@ class Order(AvroRecord):
 orders_topic = app.topic(ORDERS, value_type=Order, value_serializer=avro_serializer(ORDERS, Order))
 
 
-def message(value: bytes) -> Message:
-    return Message(
-        topic=ORDERS,
-        partition=0,
-        offset=7,
-        timestamp=0.0,
-        timestamp_type=0,
-        headers=[],
-        key=b"o1",
-        value=value,
-        checksum=None,
-    )
-
-
 async def test_a_value_is_a_zero_byte_its_schema_id_and_the_avro_body(
     schema_registry: FakeSchemaRegistry,
 ) -> None:
@@ -47,7 +33,7 @@ async def test_a_value_is_a_zero_byte_its_schema_id_and_the_avro_body(
     # Registered under the topic's value subject, as Confluent's serializers do.
     assert (magic, [schema_id]) == (0, schema_registry.subjects[f"{ORDERS}-value"])
     assert data[5:] == order.serialize()
-    assert (await orders_topic.decode(message(data))).value == order
+    assert (await orders_topic.decode(message(data, topic=ORDERS))).value == order
 
 
 async def test_values_that_are_not_avro_of_a_known_schema_become_dead_letters(
@@ -58,7 +44,7 @@ async def test_values_that_are_not_avro_of_a_known_schema_become_dead_letters(
     json = b'{"id": "o1", "amount": 2.5}'
 
     for value in (json, unknown_schema):
-        await orders_topic.decode(message(value))
+        await orders_topic.decode(message(value, topic=ORDERS))
 
     assert [(topic, sent["value"]) for topic, sent in dead_letters] == [
         (f"{ORDERS}.dlq", json),
