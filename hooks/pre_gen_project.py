@@ -142,17 +142,14 @@ def problems() -> list[str]:
             f"kafka_broker: {ANSWERS['kafka_broker']!r} is not a Faust broker URL; use"
             " kafka://HOST:PORT, several separated by ';'"
         )
-    for error in (
-        check_int("topic_partitions", ANSWERS["topic_partitions"], 1, 1000),
+    checks = {
+        "topic_partitions": check_int("topic_partitions", ANSWERS["topic_partitions"], 1, 1000),
         # The image runs as a non-root user, which cannot bind ports below 1024.
-        check_int("web_port", ANSWERS["web_port"], 1024, 65535),
-    ):
-        if error:
-            found.append(error)
-    replicas_error = check_int("worker_replicas", ANSWERS["worker_replicas"], 1, 1000)
-    if replicas_error:
-        found.append(replicas_error)
-    elif not check_int("topic_partitions", ANSWERS["topic_partitions"], 1, 1000):
+        "web_port": check_int("web_port", ANSWERS["web_port"], 1024, 65535),
+        "worker_replicas": check_int("worker_replicas", ANSWERS["worker_replicas"], 1, 1000),
+    }
+    found.extend(error for error in checks.values() if error)
+    if not checks["topic_partitions"] and not checks["worker_replicas"]:
         replicas, partitions = int(str(ANSWERS["worker_replicas"])), int(str(ANSWERS["topic_partitions"]))
         # Kafka gives each partition to one worker of the group: the others would idle.
         if replicas > partitions:
