@@ -185,6 +185,14 @@ def test_events_flow_through_the_pipeline(
     assert all(1 <= summary["distinct_keys"] <= min(summary["count"], 10) for summary in summaries)
     say(f"{len(summaries)} batch summaries: {[summary['count'] for summary in summaries]}")
 
+    # Faust's metrics, read from its monitor: every event read once, and the lag worked
+    # off once the worker has committed (every few seconds).
+    assert metric(worker, "faust_messages_received_per_topic_total", topic=EVENTS) == [501]
+    deadline = time.monotonic() + 15
+    while sum(metric(worker, "faust_consumer_lag", topic=EVENTS) or [1]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert metric(worker, "faust_consumer_lag", topic=EVENTS) == [0] * PARTITIONS
+
     # table_route still finds the key's partition once the worker has sent to every topic.
     for probe in events[:10]:
         assert worker.get(f"/{APP}/counts/{probe['key']}/")["count"] >= 1
@@ -216,6 +224,16 @@ def test_the_worker_creates_the_topics_it_consumes(
     key, count = expected.most_common(1)[0]
     assert table_route_count(worker, key) == count
     assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def metric(worker: Worker, name: str, **labels: str) -> list[float]:
+    """The values of ``name`` in the worker's /metrics whose labels include ``labels``."""
+    values = []
+    for line in worker.get_text("/metrics").splitlines():
+        match = re.fullmatch(rf"{name}{{(.*)}} (\S+)", line)
+        if match and all(f'{label}="{value}"' in match[1] for label, value in labels.items()):
+            values.append(float(match[2]))
+    return values
 
 
 def table_route_count(worker: Worker, key: str) -> int:
