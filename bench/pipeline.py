@@ -3,6 +3,7 @@
 One command (see README.md, "Benchmark")::
 
     .venv/bin/python bench/pipeline.py            # 3 repetitions, about 4 minutes on 2 cores
+    .venv/bin/python bench/pipeline.py --baseline ../before   # and another checkout beside it
 
 It bakes the template with its default answers, builds the wheel and installs it into
 a fresh uv venv (``tests/e2e/e2e_support.py``, as the e2e tier does), then, in every
@@ -19,6 +20,10 @@ partitions; the sink topics stamp records with the broker's LogAppendTime):
    msgs/s = distinct events / span of the sink's LogAppendTimes;
 4. with each pipeline still running, once it is idle again: end-to-end latency at a
    fixed rate (sink LogAppendTime minus the moment the producer sent the event), p50, p99.
+
+With ``--baseline <checkout>`` it also bakes that checkout (a worktree of an earlier
+commit, say) and runs every repetition for both, alternating which goes first, so that
+the two columns of the table come from one run on the same machine.
 
 It prints a table (median and min-max over the repetitions) and writes JSON to
 ``bench/results/<UTC time>.json`` (or ``--output``). The parts that talk to Kafka run
@@ -323,14 +328,22 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+class Variant:
+    """One baked template: its venv and the workers started from it."""
+
+    def __init__(self, label: str, baked: Any, workers: Any) -> None:
+        self.label = label
+        self.baked = baked
+        self.workers = workers
+
+
 class Bench:
-    def __init__(self, args: argparse.Namespace, support: Any, baked: Any, root: Path) -> None:
+    def __init__(self, args: argparse.Namespace, support: Any, variants: list[Variant]) -> None:
         self.args = args
         self.support = support
-        self.baked = baked
-        self.root = root
-        worker_env = dict(item.split("=", 1) for item in args.worker_env)
-        self.workers = support.Workers(baked, root, settings=worker_env)
+        self.variants = variants
+        # The Kafka side runs under the first variant's venv (aiokafka): the same for all.
+        self.baked = variants[0].baked
 
     def client(self, *argv: str, timeout: float = 600) -> dict[str, Any]:
         """Run ``pipeline.py client ...`` under the baked venv; return its last JSON line."""
@@ -338,21 +351,19 @@ class Bench:
         lines = [line for line in result.stdout.splitlines() if line.strip()]
         return json.loads(lines[-1]) if lines else {}
 
-    def worker(self, bootstrap: str, app_id: str, command: list[str] | None = None, **extra: str) -> Any:
-        """A worker with the service's default settings (unlike the e2e tier's short timers)."""
-        return self.workers(bootstrap, app_id, command, **extra)
-
     def stop_all(self) -> None:
-        self.workers.kill_all()
+        for variant in self.variants:
+            variant.workers.kill_all()
 
-    def repetition(self, number: int) -> dict[str, Any]:
-        args, say = self.args, self.support.say
+    def repetition(self, number: int, variant: Variant) -> dict[str, Any]:
+        """One repetition for ``variant``, on a broker of its own: both pipelines, N events each."""
+        args, say, worker_of = self.args, self.support.say, variant.workers
         result: dict[str, Any] = {"load_before": load_average()}
         kafka = self.support.broker.Broker()
         kafka.start()
         try:
             bootstrap = kafka.bootstrap
-            say(f"[{number}] broker {bootstrap} ready in {kafka.timings['total']:.1f} s")
+            say(f"[{number} {variant.label}] broker {bootstrap} ready in {kafka.timings['total']:.1f} s")
             self.client(
                 "create-topics",
                 "--bootstrap",
@@ -363,16 +374,16 @@ class Bench:
             app_id = f"bench-{number}-{uuid.uuid4().hex[:6]}"
 
             # 1. Start -> ready and idle RSS, on empty topics.
-            worker = self.worker(bootstrap, app_id)
+            worker = worker_of(bootstrap, app_id)
             result["worker_ready_s"] = worker.ready(timeout=120)
             time.sleep(args.idle_seconds)
             result["worker_idle_rss_mb"] = rss_mb(worker.process.pid)
             worker.terminate(timeout=30)
             if not args.no_seed:
-                seed = self.worker(
+                seed = worker_of(
                     bootstrap,
                     f"seed-{number}",
-                    command=[str(self.baked.bin / "faust"), "-A", "seed_myapp", "worker", "-l", "info"],
+                    command=[str(variant.baked.bin / "faust"), "-A", "seed_myapp", "worker", "-l", "info"],
                     PYTHONPATH=str(E2E),
                 )
                 result["seed_ready_s"] = seed.ready(timeout=120)
@@ -386,10 +397,11 @@ class Bench:
                 self.client(
                     "load", "--bootstrap", bootstrap, "--topic", topic, "--count", str(args.count), "--run", run
                 )
-            say(f"[{number}] loaded {args.count} events into each source in {time.monotonic() - began:.1f} s")
+            loaded_in = time.monotonic() - began
+            say(f"[{number} {variant.label}] loaded {args.count} events into each source in {loaded_in:.1f} s")
 
             # 3a + 4a. Raw aiokafka.
-            raw = self.worker(
+            raw = worker_of(
                 bootstrap,
                 "raw",
                 command=[str(self.baked.python), __file__, "client", "raw", "--bootstrap", bootstrap, "--group", "raw"],
@@ -399,7 +411,7 @@ class Bench:
             raw.terminate(timeout=30)
 
             # 3b + 4b. The worker, again in its consumer group, now with N events waiting.
-            worker = self.worker(bootstrap, app_id)
+            worker = worker_of(bootstrap, app_id)
             worker.ready(timeout=120)
             result["baked"] = self.measure(bootstrap, BAKED_SOURCE, BAKED_SINK, run, worker)
             worker.terminate(timeout=30)
@@ -409,7 +421,7 @@ class Bench:
         raw_rate, baked_rate = result["raw"]["msgs_per_s"], result["baked"]["msgs_per_s"]
         result["ratio"] = baked_rate / raw_rate if raw_rate and baked_rate else None
         result["load_after"] = load_average()
-        say(f"[{number}] {json.dumps(result)}")
+        say(f"[{number} {variant.label}] {json.dumps(result)}")
         return result
 
     def measure(self, bootstrap: str, source: str, sink: str, run: str, process: Any) -> dict[str, Any]:
@@ -461,21 +473,30 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return summary
 
 
+def describe(checkout: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(checkout), "describe", "--always", "--dirty"], capture_output=True, text=True
+    ).stdout.strip()
+
+
+def stats_cell(stats: dict[str, float] | None) -> str:
+    if stats is None:
+        return f"{'-':>30}"
+    return f"{stats['median']:.2f} ({stats['min']:.2f}-{stats['max']:.2f})".rjust(30)
+
+
 def orchestrate(args: argparse.Namespace) -> int:
     # tests/e2e/e2e_support.py imports tests/helpers.py as pytest's rootdir conftest makes it importable.
     sys.path[:0] = [str(E2E), str(REPO / "tests")]
     import e2e_support as support
 
-    if args.template:
-        # bake_and_install() bakes the template at e2e_support.REPO: point it at another checkout.
-        support.REPO = Path(args.template).resolve()
+    checkouts = {"template": Path(args.template).resolve() if args.template else support.REPO}
+    if args.baseline:
+        checkouts["baseline"] = Path(args.baseline).resolve()
     started = time.monotonic()
     header = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "template": str(support.REPO),
-        "template_commit": subprocess.run(
-            ["git", "-C", str(support.REPO), "describe", "--always", "--dirty"], capture_output=True, text=True
-        ).stdout.strip(),
+        "checkouts": {label: {"path": str(path), "commit": describe(path)} for label, path in checkouts.items()},
         "count": args.count,
         "partitions": PARTITIONS,
         "latency_rate": args.rate,
@@ -485,27 +506,38 @@ def orchestrate(args: argparse.Namespace) -> int:
         "platform": platform.platform(),
         "load_before": load_average(),
     }
+    # The service's default settings (not the e2e tier's short timers), plus --worker-env.
+    worker_env = dict(item.split("=", 1) for item in args.worker_env)
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in checkouts}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        root = Path(tmp)
-        (root / "bake").mkdir()
-        baked = support.bake_and_install(root / "bake")
-        header["python"] = baked.python_version
-        bench = Bench(args, support, baked, root)
-        runs = []
+        variants = []
+        for label, checkout in checkouts.items():
+            root = Path(tmp) / label
+            (root / "bake").mkdir(parents=True)
+            # bake_and_install() bakes the template at e2e_support.REPO.
+            support.REPO = checkout
+            baked = support.bake_and_install(root / "bake")
+            header.setdefault("python", baked.python_version)
+            variants.append(Variant(label, baked, support.Workers(baked, root, settings=worker_env)))
+        bench = Bench(args, support, variants)
         try:
             for number in range(1, args.repeat + 1):
-                runs.append(bench.repetition(number))
+                # Alternate which goes first, so that a drift of the machine's load hits both.
+                for variant in variants if number % 2 else variants[::-1]:
+                    runs[variant.label].append(bench.repetition(number, variant))
         finally:
             bench.stop_all()
-    summary = summarize(runs)
+    summaries = {label: summarize(label_runs) for label, label_runs in runs.items()}
     header["load_after"] = load_average()
     header["seconds"] = round(time.monotonic() - started, 1)
-    report = {**header, "summary": summary, "runs": runs}
+    report = {**header, "summary": summaries, "runs": runs}
 
-    print(f"\n{args.count} events, {PARTITIONS} partitions, {len(runs)} repetitions, {header['seconds']} s")
-    print(f"{'metric':30} {'median':>10} {'min':>10} {'max':>10}")
-    for label, stats in summary.items():
-        print(f"{label:30} {stats['median']:10.2f} {stats['min']:10.2f} {stats['max']:10.2f}")
+    print(f"\n{args.count} events, {PARTITIONS} partitions, {args.repeat} repetitions, {header['seconds']} s")
+    commits = ", ".join(f"{label} at {describe(path)}" for label, path in checkouts.items())
+    print(f"median (min-max) of each: {commits}")
+    print(f"{'metric':30}" + "".join(f"{label:>30}" for label in checkouts))
+    for metric, _ in METRICS:
+        print(f"{metric:30}" + "".join(stats_cell(summaries[label].get(metric)) for label in checkouts))
     print(f"load average before {header['load_before']}, after {header['load_after']}")
     output = Path(args.output) if args.output else HERE / "results" / f"{header['started'].replace(':', '')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -520,12 +552,15 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions, each on a fresh broker")
-    parser.add_argument("--count", type=int, default=40_000, help="events through each pipeline")
+    parser.add_argument("--count", type=int, default=100_000, help="events through each pipeline")
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s of the latency run")
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="wait after ready before reading RSS")
     parser.add_argument("--no-seed", action="store_true", help="skip the seed example's start->ready")
     parser.add_argument("--template", help="bake this checkout of the template instead of this one")
+    parser.add_argument(
+        "--baseline", help="also bake this checkout (another commit's worktree) and run it side by side"
+    )
     parser.add_argument(
         "--worker-env", action="append", default=[], metavar="NAME=VALUE", help="extra environment of the worker"
     )
