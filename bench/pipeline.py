@@ -485,6 +485,41 @@ def stats_cell(stats: dict[str, float] | None) -> str:
     return f"{stats['median']:.2f} ({stats['min']:.2f}-{stats['max']:.2f})".rjust(30)
 
 
+def chart(report: dict[str, Any]) -> str:
+    """An SVG bar chart of msgs/s (median, with a min-max whisker) of each pipeline and checkout."""
+    bars = []
+    for label, summary in report["summary"].items():
+        commit = report["checkouts"][label]["commit"]
+        ratio = summary.get("ratio baked/raw", {}).get("median")
+        for side in ("raw", "baked"):
+            stats = summary.get(f"{side} msgs/s")
+            if stats:
+                note = f", ratio {ratio:.3f}" if side == "baked" and ratio else ""
+                bars.append((f"{label} {commit}: {side}", stats, note))
+    top = max(stats["max"] for _, stats, _ in bars)
+    left, width, height, gap = 230, 420, 22, 10
+    scale = width / top
+    rows = []
+    for number, (name, stats, note) in enumerate(bars):
+        y = 30 + number * (height + gap)
+        middle = y + height / 2
+        rows.append(
+            f'<text x="{left - 8}" y="{middle + 4}" text-anchor="end">{name}</text>'
+            f'<rect x="{left}" y="{y}" width="{stats["median"] * scale:.1f}" height="{height}" '
+            f'fill="{"#8fa8c8" if name.endswith("raw") else "#d98c4a"}"/>'
+            f'<line x1="{left + stats["min"] * scale:.1f}" x2="{left + stats["max"] * scale:.1f}" '
+            f'y1="{middle}" y2="{middle}" stroke="black"/>'
+            f'<text x="{left + stats["max"] * scale + 6:.1f}" y="{middle + 4}">'
+            f"{stats['median']:,.0f} msgs/s{note}</text>"
+        )
+    total = 30 + len(bars) * (height + gap) + 10
+    title = f"{report['count']:,} events, {report['partitions']} partitions, median (min-max) of the repetitions"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 190}" height="{total}" '
+        f'font-family="sans-serif" font-size="12"><text x="10" y="18">{title}</text>{"".join(rows)}</svg>\n'
+    )
+
+
 def orchestrate(args: argparse.Namespace) -> int:
     # tests/e2e/e2e_support.py imports tests/helpers.py as pytest's rootdir conftest makes it importable.
     sys.path[:0] = [str(E2E), str(REPO / "tests")]
@@ -542,7 +577,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else HERE / "results" / f"{header['started'].replace(':', '')}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"results: {output}")
+    output.with_suffix(".svg").write_text(chart(report), encoding="utf-8")
+    print(f"results: {output} and its chart {output.with_suffix('.svg').name}")
     return 0
 
 
