@@ -1,7 +1,9 @@
+from collections import Counter
 from collections.abc import Mapping
 
 import pytest
 from faust.tables.manager import TableManager
+from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka
 from faust.types import TP
 
@@ -11,14 +13,15 @@ from {{ cookiecutter.package_name }}.kafka_consumer import RewindingConsumer
 EVENTS = TP("orders.events", 0)
 COMMITTED = TP("orders.events", 1)
 CHANGELOG = TP("orders-changelog", 0)
+STANDBY = TP("orders-changelog", 1)
 
 
-async def test_a_partition_never_committed_is_sought_back_to_its_start(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # What Kafka answers for three assigned partitions, as aiokafka reports it.
+@pytest.fixture
+def sought(monkeypatch: pytest.MonkeyPatch) -> dict[TP, int]:
+    """The seeks of the consumer, whose four assigned partitions Kafka reports so."""
+
     async def seek_to_committed(self: aiokafka.Consumer) -> Mapping[TP, int | None]:
-        return {EVENTS: None, COMMITTED: 42, CHANGELOG: None}
+        return {EVENTS: None, COMMITTED: 42, CHANGELOG: None, STANDBY: None}
 
     sought: dict[TP, int] = {}
 
@@ -28,11 +31,38 @@ async def test_a_partition_never_committed_is_sought_back_to_its_start(
     monkeypatch.setattr(aiokafka.Consumer, "seek_to_committed", seek_to_committed)
     monkeypatch.setattr(aiokafka.Consumer, "seek", seek)
     monkeypatch.setattr(TableManager, "changelog_topics", property(lambda self: {CHANGELOG.topic}))
+    return sought
+
+
+def recovery() -> Recovery:
+    assert isinstance(app.tables, TableManager)
+    return app.tables.recovery
+
+
+async def test_a_partition_never_committed_is_sought_back_to_its_start(
+    sought: dict[TP, int],
+) -> None:
     consumer = app.consumer
     assert isinstance(consumer, RewindingConsumer)
 
     committed = await consumer.seek_to_committed()
 
-    # aiokafka itself seeks the committed partition; table recovery places the changelog.
+    # aiokafka itself seeks the committed partition; no recovery reads the changelog.
     assert sought == {EVENTS: 0}
-    assert committed == {EVENTS: None, COMMITTED: 42, CHANGELOG: None}
+    assert committed == {EVENTS: None, COMMITTED: 42, CHANGELOG: None, STANDBY: None}
+
+
+async def test_changelog_partitions_go_back_to_where_recovery_read_them(
+    sought: dict[TP, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recovery(), "active_tps", {CHANGELOG})
+    monkeypatch.setattr(recovery(), "active_offsets", Counter({CHANGELOG: 17}))
+    # A standby partition recovery has not read from yet.
+    monkeypatch.setattr(recovery(), "standby_tps", {STANDBY})
+    monkeypatch.setattr(recovery(), "standby_offsets", Counter({STANDBY: -1}))
+    consumer = app.consumer
+    assert isinstance(consumer, RewindingConsumer)
+
+    await consumer.seek_to_committed()
+
+    assert sought == {EVENTS: 0, CHANGELOG: 17, STANDBY: 0}

@@ -6,29 +6,51 @@ committed offset yet (a worker died before its first commit, and another took th
 partition over) is left where the dropped records moved it: its backlog was never
 processed, and never will be. ``RewindingConsumer`` seeks such a partition back to
 its start, where a consumer with no committed offset begins reading.
+
+Changelog partitions have no committed offsets at all: Faust's table recovery reads
+them from offsets it keeps itself. Records of a changelog dropped that way (fetched
+just after recovery placed the partition, before the flow resumed) would leave
+recovery waiting for records it will never see, so those partitions go back to where
+recovery has read them.
 """
 
 from collections.abc import Mapping
 
+from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka
 from faust.types import TP
 
 
 class RewindingConsumer(aiokafka.Consumer):
-    """Seeks partitions without a committed offset to their start, as others to their commit."""
+    """Seeks partitions without a committed offset to their start, as others to their commit,
+    and changelog partitions to where table recovery has read them."""
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
         if self.app.conf.consumer_auto_offset_reset == "earliest":
-            changelogs = self.app.tables.changelog_topics
             for tp, offset in committed.items():
-                # Table recovery positions the changelog partitions itself.
                 if not offset and tp.topic not in changelogs:
                     # Offset 0, not the log's start offset: asking the broker for that
                     # would wait out the fetch in flight; below the log's start, the
                     # consumer resets to it.
                     await self.seek(tp, 0)
+        recovered = self.recovered_offsets()
+        for tp in committed:
+            if tp.topic in changelogs and tp in recovered:
+                await self.seek(tp, recovered[tp])
         return committed
+
+    def recovered_offsets(self) -> dict[TP, int]:
+        """Where table recovery goes on reading each changelog partition it reads."""
+        tables = self.app.tables
+        if not isinstance(tables, TableManager):
+            return {}
+        recovery = tables.recovery
+        offsets = {tp: recovery.standby_offsets[tp] for tp in recovery.standby_tps}
+        offsets.update({tp: recovery.active_offsets[tp] for tp in recovery.active_tps})
+        # As recovery seeks: from the last offset it read (-1: none yet, the start).
+        return {tp: max(offset, 0) for tp, offset in offsets.items()}
 
 
 class Transport(aiokafka.Transport):
