@@ -22,8 +22,10 @@ from faust.types import TP
 
 
 class RewindingConsumer(aiokafka.Consumer):
-    """Seeks partitions without a committed offset to their start, as others to their commit,
-    and changelog partitions to where table recovery has read them."""
+    """Seeks uncommitted partitions to their start and changelogs to where recovery read them.
+
+    Committed partitions go to their committed offsets, as with aiokafka's consumer.
+    """
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
