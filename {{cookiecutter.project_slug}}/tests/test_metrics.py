@@ -3,27 +3,14 @@ from typing import Any, cast
 
 from aiohttp.test_utils import TestClient, TestServer
 from faust.sensors import Monitor
-from faust.types import TP, Message
+from faust.types import TP
 from prometheus_client import CollectorRegistry
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.metrics import FaustCollector
+from tests.test_dead_letters import message
 
 EVENTS = TP("events", 1)
-
-
-def message(offset: int) -> Message:
-    return Message(
-        topic=EVENTS.topic,
-        partition=EVENTS.partition,
-        offset=offset,
-        timestamp=0.0,
-        timestamp_type=0,
-        headers=[],
-        key=b"key",
-        value=b"{}",
-        checksum=None,
-    )
 
 
 def collected(monitor: Monitor) -> CollectorRegistry:
@@ -58,7 +45,7 @@ async def test_metrics_speak_openmetrics_to_whoever_asks_for_it() -> None:
 def test_messages_events_and_sends_are_counted() -> None:
     monitor = Monitor()
     for offset in range(3):
-        monitor.on_message_in(EVENTS, offset, message(offset))
+        monitor.on_message_in(EVENTS, offset, message(b"{}", topic=EVENTS.topic))
     monitor.on_send_initiated(cast(Any, None), "enriched", cast(Any, None), 3, 20)
 
     registry = collected(monitor)
