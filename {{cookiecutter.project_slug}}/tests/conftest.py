@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.avro import registry
 {%- endif %}
 from {{ cookiecutter.package_name }}.dead_letters import DeadLetteringTopic
 {%- if cookiecutter.message_format == "avro" %}
+
 from tests.fake_schema_registry import FakeSchemaRegistry
 {%- endif %}
 

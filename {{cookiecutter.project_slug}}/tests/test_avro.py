@@ -7,6 +7,7 @@ from dataclasses_avroschema.faust import AvroRecord
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.avro import avro_serializer
+
 from tests.fake_schema_registry import FakeSchemaRegistry
 from tests.test_dead_letters import message
 

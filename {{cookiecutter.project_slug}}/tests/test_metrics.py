@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.metrics import FaustCollector
+
 from tests.test_dead_letters import message
 
 EVENTS = TP("events", 1)
