@@ -40,15 +40,15 @@ import os
 import platform
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from report import Metric, describe, load_average, now, print_table, summarize, write_results
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -324,10 +324,6 @@ def wait_idle(pid: int, timeout: float = 90, below: float = 0.15) -> float:
     return time.monotonic() - began
 
 
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 class Variant:
     """One baked template: its venv and the workers started from it."""
 
@@ -441,7 +437,7 @@ class Bench:
         return out
 
 
-METRICS = [
+METRICS: list[Metric] = [
     ("raw msgs/s", ("raw", "msgs_per_s")),
     ("baked msgs/s", ("baked", "msgs_per_s")),
     ("ratio baked/raw", ("ratio",)),
@@ -456,33 +452,6 @@ METRICS = [
     ("raw RSS after run MB", ("raw", "rss_after_mb")),
     ("worker RSS after run MB", ("baked", "rss_after_mb")),
 ]
-
-
-def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    summary = {}
-    for label, path in METRICS:
-        values = []
-        for run in runs:
-            value: Any = run
-            for part in path:
-                value = value.get(part) if isinstance(value, dict) else None
-            if isinstance(value, (int, float)):
-                values.append(float(value))
-        if values:
-            summary[label] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
-    return summary
-
-
-def describe(checkout: Path) -> str:
-    return subprocess.run(
-        ["git", "-C", str(checkout), "describe", "--always", "--dirty"], capture_output=True, text=True
-    ).stdout.strip()
-
-
-def stats_cell(stats: dict[str, float] | None) -> str:
-    if stats is None:
-        return f"{'-':>30}"
-    return f"{stats['median']:.2f} ({stats['min']:.2f}-{stats['max']:.2f})".rjust(30)
 
 
 def chart(report: dict[str, Any]) -> str:
@@ -530,7 +499,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         checkouts["baseline"] = Path(args.baseline).resolve()
     started = time.monotonic()
     header = {
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": now(),
         "checkouts": {label: {"path": str(path), "commit": describe(path)} for label, path in checkouts.items()},
         "count": args.count,
         "partitions": PARTITIONS,
@@ -562,7 +531,7 @@ def orchestrate(args: argparse.Namespace) -> int:
                     runs[variant.label].append(bench.repetition(number, variant))
         finally:
             bench.stop_all()
-    summaries = {label: summarize(label_runs) for label, label_runs in runs.items()}
+    summaries = {label: summarize(label_runs, METRICS) for label, label_runs in runs.items()}
     header["load_after"] = load_average()
     header["seconds"] = round(time.monotonic() - started, 1)
     report = {**header, "summary": summaries, "runs": runs}
@@ -570,13 +539,9 @@ def orchestrate(args: argparse.Namespace) -> int:
     print(f"\n{args.count} events, {PARTITIONS} partitions, {args.repeat} repetitions, {header['seconds']} s")
     commits = ", ".join(f"{label} at {describe(path)}" for label, path in checkouts.items())
     print(f"median (min-max) of each: {commits}")
-    print(f"{'metric':30}" + "".join(f"{label:>30}" for label in checkouts))
-    for metric, _ in METRICS:
-        print(f"{metric:30}" + "".join(stats_cell(summaries[label].get(metric)) for label in checkouts))
+    print_table(summaries, METRICS)
     print(f"load average before {header['load_before']}, after {header['load_after']}")
-    output = Path(args.output) if args.output else HERE / "results" / f"{header['started'].replace(':', '')}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    output = write_results(report, args.output)
     output.with_suffix(".svg").write_text(chart(report), encoding="utf-8")
     print(f"results: {output} and its chart {output.with_suffix('.svg').name}")
     return 0
