@@ -44,11 +44,11 @@ from report import Metric, describe, load_average, now, print_table, summarize, 
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from helpers import available, find_python  # noqa: E402  (the template's test helpers)
+from helpers import available, bake_and_install, run  # noqa: E402  (the template's test helpers)
 
-# Environment of the measured commands: bytecode caches on, no venv of ours leaking in.
-ENV = {key: value for key, value in os.environ.items() if key not in {"PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV"}}
-ENV["UV_PYTHON_DOWNLOADS"] = "never"
+# The measured commands write and read bytecode caches, as on a user's machine (an empty
+# PYTHONDONTWRITEBYTECODE is as good as none), and see no venv of ours.
+ENV = {"PYTHONDONTWRITEBYTECODE": "", "VIRTUAL_ENV": ""}
 
 METRICS: list[Metric] = [
     ("bake, command s", ("command_s",)),
@@ -59,17 +59,9 @@ METRICS: list[Metric] = [
 ]
 
 
-def run(command: list[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    args = [str(part) for part in command]
-    result = subprocess.run(args, capture_output=True, text=True, env=ENV, timeout=900, check=False, **kwargs)
-    if result.returncode:
-        raise RuntimeError(f"`{' '.join(args)}` exited {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def timed(command: list[str | Path], **kwargs: Any) -> tuple[float, subprocess.CompletedProcess[str]]:
+def timed(*command: str | Path, cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
     began = time.perf_counter()
-    result = run(command, **kwargs)
+    result = run(*command, cwd=cwd, env=ENV, timeout=900)
     return time.perf_counter() - began, result
 
 
@@ -96,29 +88,16 @@ class Checkout:
         self.bakes = scratch / "bakes"
         # The default answers, with the first supported Python this machine has.
         self.python_version = available(json.loads((path / "cookiecutter.json").read_text())["python_version"])
-        self.project = Path(
-            cookiecutter(
-                str(path),
-                no_input=True,
-                extra_context={"python_version": self.python_version},
-                output_dir=str(scratch),
-                config_file=str(self.config),
-            )
-        )
-        uv = [sys.executable, "-m", "uv"]  # the template's dev group has uv
-        run([*uv, "venv", "--python", find_python(self.python_version), ".venv"], cwd=self.project)
-        # pip compiles bytecode when it installs; uv only when asked.
-        run(
-            [*uv, "pip", "install", "--compile-bytecode", "--python", ".venv/bin/python", "-e", ".[dev]"],
-            cwd=self.project,
-        )
+        installed = bake_and_install({"python_version": self.python_version}, scratch, self.config, template=path)
+        self.project, self.python = installed.project, installed.bin / "python"
+        # Untimed, so that every timed run finds the bytecode caches these write.
         self.bake_command()
         self.pytest()
 
     def bake_command(self) -> float:
         shutil.rmtree(self.bakes, ignore_errors=True)
         command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", self.bakes]
-        seconds, _ = timed([*command, "--config-file", self.config, self.path, f"python_version={self.python_version}"])
+        seconds, _ = timed(*command, "--config-file", self.config, self.path, f"python_version={self.python_version}")
         return seconds
 
     def bake_in_process(self) -> float:
@@ -134,10 +113,7 @@ class Checkout:
         return time.perf_counter() - began
 
     def pytest(self) -> dict[str, float]:
-        seconds, result = timed(
-            [self.project / ".venv" / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=self.project,
-        )
+        seconds, result = timed(self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=self.project)
         return {"pytest_wall_s": seconds, **pytest_figures(result.stdout)}
 
     def repetition(self) -> dict[str, Any]:

@@ -133,13 +133,20 @@ class Installed:
         )
 
 
-def bake_and_install(answers: dict[str, Any], output_dir: Path, config_file: Path) -> Installed:
-    """Bake `answers` and install the project with its dev extra into a fresh uv venv."""
+def bake_and_install(answers: dict[str, Any], output_dir: Path, config_file: Path, template: Path = REPO) -> Installed:
+    """Bake `answers` of `template` and install the project with its dev extra into a fresh uv venv.
+
+    `template` is this checkout unless a benchmark bakes another one beside it.
+    """
     python = find_python(answers["python_version"]) or sys.executable
     started = time.perf_counter()
     project = Path(
         cookiecutter(
-            str(REPO), no_input=True, extra_context=answers, output_dir=str(output_dir), config_file=str(config_file)
+            str(template),
+            no_input=True,
+            extra_context=answers,
+            output_dir=str(output_dir),
+            config_file=str(config_file),
         )
     )
     baked = time.perf_counter()
