@@ -518,9 +518,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         for label, checkout in checkouts.items():
             root = Path(tmp) / label
             (root / "bake").mkdir(parents=True)
-            # bake_and_install() bakes the template at e2e_support.REPO.
-            support.REPO = checkout
-            baked = support.bake_and_install(root / "bake")
+            baked = support.bake_and_install(root / "bake", template=checkout)
             header.setdefault("python", baked.python_version)
             variants.append(Variant(label, baked, support.Workers(baked, root, settings=worker_env)))
         bench = Bench(args, support, variants)

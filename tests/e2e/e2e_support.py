@@ -122,11 +122,14 @@ class Baked:
         return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def bake_and_install(root: Path, answers: dict[str, str] | None = None) -> Baked:
-    """Bake the default answers (or these), build the wheel and install it, not editable, in a fresh venv."""
+def bake_and_install(root: Path, answers: dict[str, str] | None = None, template: Path = REPO) -> Baked:
+    """Bake the default answers (or these), build the wheel and install it, not editable, in a fresh venv.
+
+    `template` is this checkout unless a benchmark bakes another one beside it.
+    """
     from cookiecutter.main import cookiecutter
 
-    options: list[str] = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
+    options: list[str] = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
     # The default answer if its interpreter is here, else the next one that is.
     version = next((option for option in options if find_python(option)), None)
     assert version, f"no interpreter of any supported Python {options}"
@@ -138,7 +141,7 @@ def bake_and_install(root: Path, answers: dict[str, str] | None = None) -> Baked
     began = time.monotonic()
     project = Path(
         cookiecutter(
-            str(REPO),
+            str(template),
             no_input=True,
             extra_context={"python_version": version, **(answers or {})},
             output_dir=str(root),
