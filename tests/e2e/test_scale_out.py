@@ -267,11 +267,16 @@ def test_the_survivor_takes_over_from_a_killed_worker(
 
     events = make_events(1500, keys=16)
     expected = true_counts(events)
-    # A steady stream of 5 s; the victim is killed with SIGKILL (no clean-up) once it counted 200.
+    # A steady stream of 5 s; the victim is killed with SIGKILL (no clean-up) once it counted
+    # 200, or 2 s into the stream if its partitions drew too few of the 16 keys for that
+    # (once in CI: 2 keys, 187 events in all), as long as it counted some.
     with streaming(baked, bootstrap, events, rate=300, root=tmp_path) as producer:
-        deadline = time.monotonic() + 30
-        while sum(local_counts(victim).values()) < 200:
-            assert time.monotonic() < deadline, victim.tail()
+        began = time.monotonic()
+        while True:
+            counted = sum(local_counts(victim).values())
+            if counted >= 200 or (counted and time.monotonic() - began > 2):
+                break
+            assert time.monotonic() < began + 30, victim.tail()
             time.sleep(0.05)
         moved_keys = set(local_counts(victim))
         victim.kill()
