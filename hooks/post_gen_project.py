@@ -10,22 +10,18 @@ from pathlib import Path
 
 from cookiecutter.generate import generate_context, generate_files
 
-APPS = [name.strip() for name in {{cookiecutter.apps | tojson}}.split(",")]
-CI = {{cookiecutter.ci | tojson}}
-KUBERNETES = json.loads({{cookiecutter.kubernetes | tojson | tojson}})
-MESSAGE_FORMAT = {{cookiecutter.message_format | tojson}}
-PACKAGE = {{cookiecutter.package_name | tojson}}
+# Read as JSON: the answers' true and false are not Python's.
+ANSWERS = json.loads({{cookiecutter | tojson | tojson}})
+APPS = [name.strip() for name in ANSWERS["apps"].split(",")]
 # The sub-app template travels inside the project: sub-apps added later render from it too.
 APP_TEMPLATE = Path(".app-template")
-CI_FILES = {"github": [Path(".github")], "gitlab": [Path(".gitlab-ci.yml")]}
-AVRO_FILES = [Path(PACKAGE, "avro.py"), Path("tests", "fake_schema_registry.py"), Path("tests", "test_avro.py")]
 
 
-def render_app(name: str) -> None:
+def render_app(name: str, full_example: bool) -> None:
     project = Path.cwd()
     context = generate_context(
         context_file=APP_TEMPLATE / "cookiecutter.json",
-        extra_context={"app_name": name, "project_dir": project.name},
+        extra_context={"app_name": name, "project_dir": project.name, "full_example": full_example},
     )
     generate_files(
         repo_dir=str(APP_TEMPLATE),
@@ -45,17 +41,13 @@ def remove(path: Path) -> None:
 
 
 def main() -> None:
-    for name in APPS:
-        render_app(name)
-    if not KUBERNETES:
-        remove(Path("k8s"))
-    if MESSAGE_FORMAT != "avro":
-        for path in AVRO_FILES:
-            remove(path)
-    for provider, paths in CI_FILES.items():
-        if provider != CI:
-            for path in paths:
-                remove(path)
+    # The first sub-app is the worked example; the others start lean.
+    for number, name in enumerate(APPS):
+        render_app(name, full_example=number == 0)
+    # cookiecutter.json declares which files exist only for some answers.
+    for path, answers in ANSWERS["__only_for_answers"].items():
+        if any(ANSWERS[question] != answer for question, answer in answers.items()):
+            remove(Path(path))
 
 
 if __name__ == "__main__":

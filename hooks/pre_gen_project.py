@@ -55,23 +55,8 @@ SHADOWED = {
     "test",
     "tests",
 }
-# Modules of the service's own package that a sub-app must not replace.
-PACKAGE_MODULES = {
-    "__init__",
-    "__main__",
-    "app",
-    # Only where message_format=avro; refused always, so that a service can switch.
-    "avro",
-    "dead_letters",
-    "health",
-    "kafka_consumer",
-    "logs",
-    "metrics",
-    "security",
-    "settings",
-    "table_routing",
-    "tests",
-}
+# The package's own modules and packages, which a sub-app must not replace.
+PACKAGE_MODULES = {"__init__", "__main__", "app", "runtime", "settings", "tests"}
 
 
 def check_identifier(answer: str, name: str, allowed: str, longest: int) -> str | None:

@@ -150,15 +150,20 @@ def bake_and_install(answers: dict[str, Any], output_dir: Path, config_file: Pat
         )
     )
     baked = time.perf_counter()
-    env = {"UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
-    run(tool("uv"), "venv", "--python", python, ".venv", cwd=project, env=env)
-    venv_python = project / ".venv" / "bin" / "python"
-    run(tool("uv"), "pip", "install", "--python", venv_python, "-e", ".[dev]", cwd=project, env=env, timeout=900)
-    done = time.perf_counter()
+    installed = install_with_dev_extra(project, answers, python)
     print(
         f"\n[{project.name}, apps={answers.get('apps', 'default')}] Python {answers['python_version']} ({python}): "
-        f"bake {baked - started:.1f} s, venv and install {done - baked:.1f} s"
+        f"bake {baked - started:.1f} s, venv and install {time.perf_counter() - baked:.1f} s"
     )
+    return installed
+
+
+def install_with_dev_extra(project: Path, answers: dict[str, Any], python: str | None = None) -> Installed:
+    """Install a baked `project` with its dev extra into a fresh uv venv, as `make install` does."""
+    env = {"UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
+    run(tool("uv"), "venv", "--python", python or sys.executable, ".venv", cwd=project, env=env)
+    venv_python = project / ".venv" / "bin" / "python"
+    run(tool("uv"), "pip", "install", "--python", venv_python, "-e", ".[dev]", cwd=project, env=env, timeout=900)
     context = json.loads(json.dumps(answers))
     context.setdefault("apps", "page_views")
     context["package_name"] = project.name.replace("-", "_")

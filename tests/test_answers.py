@@ -127,8 +127,11 @@ def test_replay_bakes_the_same_tree(tmp_path: Path, cookiecutter_config: Path) -
     assert {path.name for path in (replayed / "clickstream_service").iterdir()} >= {"orders", "alerts"}
 
 
+# The package's own modules, and the runtime package beside them.
 PACKAGE_MODULES = sorted(
-    path.stem for path in (REPO / "{{cookiecutter.project_slug}}" / "{{cookiecutter.package_name}}").glob("*.py")
+    path.stem
+    for path in (REPO / "{{cookiecutter.project_slug}}" / "{{cookiecutter.package_name}}").iterdir()
+    if path.suffix == ".py" or (path.is_dir() and path.name != "__pycache__")
 )
 
 

@@ -13,7 +13,7 @@ import jinja2
 import pytest
 import yaml
 
-from helpers import TEMPLATE, in_app_template, project_files, run, tomllib, tool
+from helpers import REPO, TEMPLATE, in_app_template, project_files, run, tomllib, tool
 
 LONG_PACKAGE = "stream_processing_service_with_long_name"  # 40 characters, the most allowed
 LONG_APP = "enriched_page_view_aggregation"  # 30 characters, the most allowed
@@ -58,9 +58,10 @@ MARKERS = ("{{ cookiecutter.", "{{cookiecutter.", "{%", "{#")
 STRAY_BRACES = re.compile(r"(?<!\$)\{\{")
 JINJA_TAG = re.compile(r"\{%.*?%\}")
 
-
-# Files of the service that only message_format=avro needs.
-AVRO_ONLY = {"{{cookiecutter.package_name}}/avro.py", "tests/fake_schema_registry.py", "tests/test_avro.py"}
+# The files that exist only for some answers, as cookiecutter.json declares them for the hook.
+ONLY_FOR_ANSWERS: dict[str, dict[str, Any]] = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))[
+    "__only_for_answers"
+]
 
 
 def combination_id(answers: dict[str, Any]) -> str:
@@ -86,7 +87,12 @@ def read_texts(project: Path) -> dict[Path, str]:
 
 def expected_files(context: dict[str, Any]) -> set[Path]:
     """Every file the bake should produce, derived from the template's own files."""
-    package, apps, ci = context["package_name"], app_names(context), context["ci"]
+    package, apps = context["package_name"], app_names(context)
+    unchosen = [
+        Path(jinja2.Template(path).render(cookiecutter=context))
+        for path, answers in ONLY_FOR_ANSWERS.items()
+        if any(context[question] != answer for question, answer in answers.items())
+    ]
     expected = set()
     for source in TEMPLATE.rglob("*"):
         if not source.is_file() or "__pycache__" in source.parts:
@@ -99,16 +105,16 @@ def expected_files(context: dict[str, Any]) -> set[Path]:
             if len(parts) > 2 and parts[1].startswith("{% raw %}"):  # .app-template/<project dir>/...: once per app
                 # Rendered as cookiecutter renders names; one that renders empty is not written.
                 name = jinja2.Template(Path(*parts[2:]).as_posix())
-                rendered = [name.render(cookiecutter={**context, "app_name": app}) for app in apps]
+                # The first sub-app is the full example, the others lean.
+                rendered = [
+                    name.render(cookiecutter={**context, "app_name": app, "full_example": number == 0})
+                    for number, app in enumerate(apps)
+                ]
                 expected |= {Path(path) for path in rendered if not path.endswith("/")}
             continue
-        if (relative.startswith(".github/") and ci != "github") or (relative == ".gitlab-ci.yml" and ci != "gitlab"):
-            continue
-        if relative.startswith("k8s/") and not context["kubernetes"]:
-            continue
-        if relative in AVRO_ONLY and context["message_format"] != "avro":
-            continue
-        expected.add(Path(relative.replace("{{cookiecutter.package_name}}", package)))
+        baked = Path(relative.replace("{{cookiecutter.package_name}}", package))
+        if not any(baked.is_relative_to(path) for path in unchosen):
+            expected.add(baked)
     return expected
 
 
@@ -116,18 +122,20 @@ def test_bake_has_the_expected_files(baked: tuple[Path, dict[str, Any]]) -> None
     project, context = baked
     package = context["package_name"]
     files = set(project_files(project))
+    first, *others = app_names(context)
 
     assert project.name == context["project_slug"]
-    core = {Path(package, name) for name in ("__init__.py", "__main__.py", "app.py", "settings.py")}
-    per_app = {
-        Path(*parts)
-        for app in app_names(context)
-        for parts in [
-            *((package, app, name) for name in ("__init__.py", "agents.py", "models.py", "views.py")),
-            *(("tests", app, name) for name in ("__init__.py", "conftest.py", "test_agents.py", "test_views.py")),
-        ]
-    }
-    assert core | per_app <= files
+    # The team's code on top, the runtime in one sub-package beside it.
+    top_level = {path.name for path in (project / package).iterdir() if path.name != "__pycache__"}
+    assert top_level == {"__init__.py", "__main__.py", "app.py", "settings.py", "runtime", *app_names(context)}
+    # The first sub-app is the full example; every other one starts lean.
+    example = {"__init__.py", "agents.py", "models.py", "views.py"}
+    example_tests = {"__init__.py", "conftest.py", "test_agents.py", "test_integration.py", "test_views.py"}
+    assert {path.name for path in (project / package / first).iterdir()} == example
+    assert {path.name for path in (project / "tests" / first).iterdir()} >= example_tests
+    for app in others:
+        assert {path.name for path in (project / package / app).iterdir()} == {"__init__.py", "agents.py", "models.py"}
+        assert {path.name for path in (project / "tests" / app).iterdir()} == {"__init__.py", "test_agents.py"}
     assert (Path(".github/workflows/ci.yml") in files) == (context["ci"] == "github")
     assert (Path(".gitlab-ci.yml") in files) == (context["ci"] == "gitlab")
     assert files == expected_files(context)
@@ -204,12 +212,14 @@ def test_the_message_format_reaches_every_file_that_depends_on_it(baked: tuple[P
     assert app_template["message_format"] == context["message_format"]
     dependencies = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     assert any(dependency.startswith("python-schema-registry-client") for dependency in dependencies) == avro
-    settings = (project / package / "settings.py").read_text(encoding="utf-8")
+    settings = (project / package / "runtime" / "settings.py").read_text(encoding="utf-8")
     assert ('schema_registry_url: str = "http://localhost:8081"' in settings) == avro
-    for app in app_names(context):
-        agents = (project / package / app / "agents.py").read_text(encoding="utf-8")
+    for number, app in enumerate(app_names(context)):
         models = (project / package / app / "models.py").read_text(encoding="utf-8")
-        # Each of the three topics writes and reads its records in the chosen format.
-        assert agents.count("value_serializer=avro_serializer(") == (3 if avro else 0)
-        assert models.count("(AvroRecord") == (3 if avro else 0)
-        assert models.count('serializer="json"') == (0 if avro else 3)
+        # Each record of the example's three topics, or the lean app's one, is in the chosen format.
+        records = 3 if number == 0 else 1
+        assert models.count("(AvroRecord") == (records if avro else 0)
+        assert models.count('serializer="json"') == (0 if avro else records)
+    # ServiceApp gives topics of Avro records the registry's wire format.
+    service_app = (project / package / "runtime" / "faust_app.py").read_text(encoding="utf-8")
+    assert ("value_serializer = avro_serializer(" in service_app) == avro

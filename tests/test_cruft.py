@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, REPO, run, tool
+from helpers import BIN, REPO, SUPPORTED, find_python, install_with_dev_extra, run, tool
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +35,9 @@ APP_FILES = (
 )
 # Where the per-app files of revision 2 sit in a baked project's .app-template (kept unrendered).
 BAKED_APP_FILES = ".app-template/{{cookiecutter.project_dir}}/{{cookiecutter.package_name}}/{{cookiecutter.app_name}}"
-LOGGER = "logger = logging.getLogger(__name__)\n"
-REVISION_2_LINE = "# Revision 2 of the template: a comment under the logger.\n"
+# The Event record, which the full example and the lean sub-apps share.
+EVENT_DOC = '    """What producers publish to ``{{ cookiecutter.app_name }}.events``, keyed by key."""\n'
+REVISION_2_LINE = "    # Revision 2 of the template: a comment under the docstring.\n"
 TEAM_FUNCTION = '\n\ndef team_helper() -> str:\n    """Written by the team, not the template."""\n    return "ours"\n'
 # The template's hooks, and the sub-app template's that `make app` runs.
 HOOKS = [*REPO.glob("hooks/*.py"), *REPO.glob("[{]*/.app-template/hooks/*.py")]
@@ -139,16 +140,16 @@ def sandbox(tmp_path: Path, cookiecutter_config: Path) -> Iterator[Sandbox]:
 
 
 def commit_revision_2(sandbox: Sandbox) -> str:
-    """A realistic change: a project file and the per-app agents edited, two new files."""
+    """A realistic change: a project file and the per-app models edited, two new files."""
     template = sandbox.template
     makefile = template / "{{cookiecutter.project_slug}}" / "Makefile"
     text = makefile.read_text(encoding="utf-8")
     assert text.count("\tmypy\n") == 1
     makefile.write_text(text.replace("\tmypy\n", "\tmypy --pretty\n"), encoding="utf-8")
-    agents = template / APP_FILES / "agents.py"
-    text = agents.read_text(encoding="utf-8")
-    assert text.count(LOGGER) == 1
-    agents.write_text(text.replace(LOGGER, LOGGER + REVISION_2_LINE), encoding="utf-8")
+    models = template / APP_FILES / "models.py"
+    text = models.read_text(encoding="utf-8")
+    assert text.count(EVENT_DOC) == 1
+    models.write_text(text.replace(EVENT_DOC, EVENT_DOC + REVISION_2_LINE), encoding="utf-8")
     (template / APP_FILES / "README.md").write_text(
         "# The {{ cookiecutter.app_name }} sub-app\n\nIts topics, agents and views.\n", encoding="utf-8"
     )
@@ -198,7 +199,7 @@ def test_update_brings_in_the_template_change_and_keeps_the_teams_edits(sandbox:
     sandbox.git("init", "--quiet", "--initial-branch=main", cwd=project)
     sandbox.commit_all(project, "Baked with cruft")
     # The team edits a per-app file the template change also touches (far from it) and one it leaves alone.
-    with (project / PACKAGE / "orders" / "agents.py").open("a", encoding="utf-8") as file:
+    with (project / PACKAGE / "orders" / "models.py").open("a", encoding="utf-8") as file:
         file.write(TEAM_FUNCTION)
     with (project / "README.md").open("a", encoding="utf-8") as file:
         file.write(TEAM_NOTE)
@@ -216,14 +217,14 @@ def test_update_brings_in_the_template_change_and_keeps_the_teams_edits(sandbox:
     # Each sub-app got its new file once; nothing was duplicated, nothing else appeared or went.
     assert set(after) == set(before) | new
     changed = {path for path in before if before[path] != after[path]}
-    assert changed == {".cruft.json", "Makefile", f"{BAKED_APP_FILES}/agents.py"} | {
-        f"{PACKAGE}/{app}/agents.py" for app in ANSWERS["apps"].split(",")
+    assert changed == {".cruft.json", "Makefile", f"{BAKED_APP_FILES}/models.py"} | {
+        f"{PACKAGE}/{app}/models.py" for app in ANSWERS["apps"].split(",")
     }
     # git apply -3 stages what it merged; cruft rewrites .cruft.json itself.
     staged = sandbox.git("diff", "--cached", "--name-only", cwd=project).split("\n")
     assert set(filter(None, staged)) == (changed | new) - {".cruft.json"}
-    orders = (project / PACKAGE / "orders" / "agents.py").read_text(encoding="utf-8")
-    assert LOGGER + REVISION_2_LINE in orders
+    orders = (project / PACKAGE / "orders" / "models.py").read_text(encoding="utf-8")
+    assert REVISION_2_LINE in orders
     assert orders.endswith(TEAM_FUNCTION)
     assert (project / "README.md").read_text(encoding="utf-8").endswith(TEAM_NOTE)
     assert "\tmypy --pretty\n" in (project / "Makefile").read_text(encoding="utf-8")
@@ -233,7 +234,7 @@ def test_update_brings_in_the_template_change_and_keeps_the_teams_edits(sandbox:
     assert set(snapshot(fresh)) == set(after)
     for path in after:
         expected = (fresh / path).read_text(encoding="utf-8")
-        if path == f"{PACKAGE}/orders/agents.py":
+        if path == f"{PACKAGE}/orders/models.py":
             expected += TEAM_FUNCTION
         elif path == "README.md":
             expected += TEAM_NOTE
@@ -263,13 +264,12 @@ def test_a_sub_app_added_with_make_app_follows_updates_once_recorded(sandbox: Sa
     assert {path: digest for path, digest in snapshot(project).items() if "shipping" in path} == shipping
     changed = sandbox.git("diff", "HEAD", "--name-only", cwd=project).split()
     assert set(changed) <= {".cruft.json", "Makefile", "README.md", "docker-compose.yml"}, changed
-    assert "send-shipping-events" in (project / "Makefile").read_text(encoding="utf-8")
     assert "shipping.events" in (project / "docker-compose.yml").read_text(encoding="utf-8")
     sandbox.commit_all(project, "Record the shipping sub-app")
 
     commit_revision_2(sandbox)
     update(sandbox, project)
-    assert LOGGER + REVISION_2_LINE in (project / PACKAGE / "shipping" / "agents.py").read_text(encoding="utf-8")
+    assert REVISION_2_LINE in (project / PACKAGE / "shipping" / "models.py").read_text(encoding="utf-8")
     fresh = sandbox.create("fresh", {**ANSWERS, "apps": "orders,payments,shipping"})
     assert snapshot(project) == snapshot(fresh)
     assert_check(sandbox, project, up_to_date=True)
@@ -292,3 +292,62 @@ def test_a_service_baked_with_plain_cookiecutter_adopts_cruft_with_link(sandbox:
     update(sandbox, project)
     fresh = sandbox.create("fresh")
     assert snapshot(project) == snapshot(fresh)
+
+
+# The last commit before the runtime moved into one sub-package and later sub-apps started lean.
+BEFORE_RUNTIME_PACKAGE = "6ec9547471c7b48c1986bd1c35228d12aa672d17"
+
+
+def template_files(sandbox: Sandbox) -> list[Path]:
+    return [path for path in sandbox.template.rglob("*") if path.is_file() and ".git" not in path.parts]
+
+
+def test_a_service_baked_before_the_runtime_package_updates_to_it(sandbox: Sandbox) -> None:
+    # Revision 1 of the sandbox's template is the template at that commit, revision 2 this one.
+    tarball = sandbox.root / "before.tar"
+    archive = run("git", "archive", f"--output={tarball}", BEFORE_RUNTIME_PACKAGE, cwd=REPO, check=False)
+    assert archive.returncode == 0, f"commit {BEFORE_RUNTIME_PACKAGE} is not in this clone: {archive.stderr}"
+    current = {path: path.read_bytes() for path in template_files(sandbox)}
+    for path in current:
+        path.unlink()
+    run("tar", "-x", "-f", tarball, cwd=sandbox.template)
+    tarball.unlink()
+    sandbox.commit_all(sandbox.template, "The template before the runtime package")
+    project = sandbox.create("service")
+    sandbox.git("init", "--quiet", "--initial-branch=main", cwd=project)
+    sandbox.commit_all(project, "Baked with cruft")
+    # The team's own code: a function in the example's agents, and a module of its own.
+    with (project / PACKAGE / "orders" / "agents.py").open("a", encoding="utf-8") as file:
+        file.write(TEAM_FUNCTION)
+    (project / PACKAGE / "orders" / "pricing.py").write_text('"""The team\'s pricing rules."""\n', encoding="utf-8")
+    sandbox.commit_all(project, "The team's own changes")
+
+    for path in template_files(sandbox):
+        path.unlink()
+    for path, content in current.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    sandbox.commit_all(sandbox.template, "The runtime package")
+    update(sandbox, project)
+
+    package = {path.name for path in (project / PACKAGE).iterdir()}
+    assert package == {"__init__.py", "__main__.py", "app.py", "settings.py", "runtime", "orders", "payments"}
+    orders = (project / PACKAGE / "orders" / "agents.py").read_text(encoding="utf-8")
+    assert "from ..runtime.dead_letters import dead_letter" in orders
+    assert orders.endswith(TEAM_FUNCTION)
+    assert (project / PACKAGE / "orders" / "pricing.py").is_file()
+    # The sub-app after the first is the lean starting point now.
+    assert {path.name for path in (project / PACKAGE / "payments").iterdir()} == {
+        "__init__.py",
+        "agents.py",
+        "models.py",
+    }
+    # The updated service passes its own checks.
+    python = find_python(SUPPORTED[0])
+    assert python, f"no Python {SUPPORTED[0]}, the default answer, to install the service with"
+    installed = install_with_dev_extra(project, ANSWERS, python)
+    summary = installed.run("pytest", "-q", "-p", "no:cacheprovider").stdout.strip().splitlines()[-1]
+    assert "passed" in summary and "failed" not in summary and "error" not in summary, summary
+    installed.run("ruff", "check", "--no-cache", ".")
+    installed.run("ruff", "format", "--check", "--no-cache", ".")
+    installed.run("mypy")

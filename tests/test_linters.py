@@ -105,9 +105,11 @@ def test_compose_runs_kraft_kafka_creates_the_topics_and_waits_for_it(
         assert not any("SCHEMA_REGISTRY" in variable for variable in services["worker"]["environment"])
     script = services["topics"]["command"][0]
     assert f"--partitions {answers['topic_partitions']}" in script
-    for app in answers["apps"].split(","):
-        for topic in ("events", "enriched", "batch-summaries"):
-            assert f" {app}.{topic}" in script
+    # The example sub-app's three topics, and the one topic of each lean sub-app.
+    first, *others = answers["apps"].split(",")
+    topics = [f"{first}.{topic}" for topic in ("events", "enriched", "batch-summaries")]
+    topics += [f"{app}.events" for app in others]
+    assert re.search(r"for topic in (.*); do", script)[1].split() == topics
     assert services["worker"]["ports"] == [f"{answers['web_port']}:{answers['web_port']}"]
     # RocksDB tables live in the worker's working directory: a volume keeps them.
     rocksdb = answers["table_store"] == "rocksdb"

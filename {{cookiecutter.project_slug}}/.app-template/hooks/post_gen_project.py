@@ -6,12 +6,14 @@ from pathlib import Path
 
 APP = {{ cookiecutter.app_name | tojson }}
 PACKAGE = {{ cookiecutter.package_name | tojson }}
+FULL_EXAMPLE = json.loads({{ cookiecutter.full_example | tojson | tojson }})
+TOPICS = ["events", "enriched", "batch-summaries"] if FULL_EXAMPLE else ["events"]
 
 print(f"Added the {APP} sub-app: {PACKAGE}/{APP}/ and tests/{APP}/.")
 print("The worker discovers it on start-up (autodiscover=True); no other file was changed.")
 print(
     "For the local stack, add its topics to the `topics` service of docker-compose.yml: "
-    f"{APP}.events {APP}.enriched {APP}.batch-summaries"
+    + " ".join(f"{APP}.{topic}" for topic in TOPICS)
 )
 # A project that follows the template with cruft updates only the apps it has recorded.
 cruft = Path(".cruft.json")

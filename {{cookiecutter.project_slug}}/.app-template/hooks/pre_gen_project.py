@@ -15,7 +15,7 @@ def problem() -> str | None:
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", APP) or keyword.iskeyword(APP) or keyword.issoftkeyword(APP):
         return f"app_name: {APP!r} is not allowed; use a lowercase identifier of at most 30 characters, not a keyword"
     # A sub-app must not replace one of the package's own modules.
-    if Path(PACKAGE, f"{APP}.py").exists() or APP == "tests":
+    if Path(PACKAGE, f"{APP}.py").exists() or APP in ("runtime", "tests"):
         return f"app_name: {APP!r} clashes with the package's own module {APP}; choose another name"
     if Path(PACKAGE, APP).exists() or Path("tests", APP).exists():
         return f"app_name: {APP!r} exists already ({PACKAGE}/{APP}/ or tests/{APP}/); choose a new name"

@@ -1,10 +1,13 @@
+{% if cookiecutter.full_example -%}
 """The {{ cookiecutter.app_name }} agents, run without a broker by Faust's ``test_context()``."""
 
 from typing import Any
 
 import pytest
 
+{% if cookiecutter.app_name > "settings" -%}
 from {{ cookiecutter.package_name }}.settings import settings
+{% endif -%}
 from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.agents import (
     enrich,
     enrich_events,
@@ -18,6 +21,9 @@ from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.models import (
     EnrichedEvent,
     Event,
 )
+{%- if cookiecutter.app_name < "settings" %}
+from {{ cookiecutter.package_name }}.settings import settings
+{%- endif %}
 
 
 def test_enrich_carries_the_event_and_its_key_count() -> None:
@@ -106,3 +112,23 @@ async def test_summarize_batches_emits_one_summary_per_full_batch() -> None:
 def test_cli_lists_the_agents_autodiscovery_found(cli_agents: str) -> None:
     assert "@{{ cookiecutter.app_name }}.agents.enrich_events" in cli_agents
     assert "@{{ cookiecutter.app_name }}.agents.summarize_batches" in cli_agents
+{%- else -%}
+"""The {{ cookiecutter.app_name }} agent, run without a broker by Faust's ``test_context()``."""
+
+from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.agents import (
+    process_events,
+)
+from {{ cookiecutter.package_name }}.{{ cookiecutter.app_name }}.models import (
+    Event,
+)
+
+
+async def test_process_events_takes_each_event() -> None:
+    processed: list[Event] = []
+    event = Event(id="e1", key="home", amount=2.5)
+    # A sink topic would need a broker: collect what the agent yields instead.
+    async with process_events.test_context(sink=[processed.append]) as agent:
+        await agent.put(event, key=event.key)
+
+    assert processed == [event]
+{%- endif %}

@@ -1,3 +1,4 @@
+{% if cookiecutter.full_example -%}
 """Topics, table, agents, timer and command of the {{ cookiecutter.app_name }} sub-app.
 
 ``enrich_events`` counts the events of ``{{ cookiecutter.app_name }}.events`` per key
@@ -14,12 +15,9 @@ import faust
 from faust.cli import AppCommand, option
 
 from ..app import app
-{%- if cookiecutter.message_format == "avro" %}
-from ..avro import avro_serializer
-{%- endif %}
-from ..dead_letters import dead_letter
+from ..runtime.dead_letters import dead_letter
+from ..runtime.table_routing import held_items
 from ..settings import settings
-from ..table_routing import held_items
 from .models import BatchSummary, EnrichedEvent, Event
 
 logger = logging.getLogger(__name__)
@@ -29,27 +27,18 @@ logger = logging.getLogger(__name__)
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
     value_type=Event,
-{%- if cookiecutter.message_format == "avro" %}
-    value_serializer=avro_serializer("{{ cookiecutter.app_name }}.events", Event),
-{%- endif %}
     partitions=settings.topic_partitions,
     internal=True,
 )
 enriched_topic = app.topic(
     "{{ cookiecutter.app_name }}.enriched",
     value_type=EnrichedEvent,
-{%- if cookiecutter.message_format == "avro" %}
-    value_serializer=avro_serializer("{{ cookiecutter.app_name }}.enriched", EnrichedEvent),
-{%- endif %}
     partitions=settings.topic_partitions,
     internal=True,
 )
 batch_summaries_topic = app.topic(
     "{{ cookiecutter.app_name }}.batch-summaries",
     value_type=BatchSummary,
-{%- if cookiecutter.message_format == "avro" %}
-    value_serializer=avro_serializer("{{ cookiecutter.app_name }}.batch-summaries", BatchSummary),
-{%- endif %}
     partitions=settings.topic_partitions,
 )
 
@@ -131,3 +120,34 @@ async def send_{{ cookiecutter.app_name }}_events(self: AppCommand, count: int) 
     for event in sample_events(count):
         await events_topic.send(key=event.key, value=event)
     self.say(f"sent {count} events to {events_topic.get_topic_name()}")
+{%- else -%}
+"""Topics and agents of the {{ cookiecutter.app_name }} sub-app."""
+
+from collections.abc import AsyncIterator
+
+import faust
+
+from ..app import app
+from ..settings import settings
+from .models import Event
+
+# internal=True: the worker creates the topic when it is missing (unless
+# TOPIC_ALLOW_DECLARE=false); it would otherwise wait minutes for it to appear.
+events_topic = app.topic(
+    "{{ cookiecutter.app_name }}.events",
+    value_type=Event,
+    partitions=settings.topic_partitions,
+    internal=True,
+)
+
+
+@app.agent(events_topic)
+async def process_events(events: faust.StreamT[Event]) -> AsyncIterator[Event]:
+    """Process each event of ``{{ cookiecutter.app_name }}.events``.
+
+    What the agent yields goes to the topics of its ``sink=`` (none yet).
+    """
+    async for event in events:
+        # Your processing here: a call of a plain function the tests can call too.
+        yield event
+{%- endif %}

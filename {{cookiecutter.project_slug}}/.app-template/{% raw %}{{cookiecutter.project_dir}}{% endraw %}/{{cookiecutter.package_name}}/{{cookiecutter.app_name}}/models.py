@@ -1,7 +1,7 @@
 {%- set avro = cookiecutter.message_format == "avro" -%}
 {%- set record = "AvroRecord" if avro else 'faust.Record, serializer="json"' -%}
 {%- if avro -%}
-"""Records on the {{ cookiecutter.app_name }} topics, serialized as Avro (see ``avro.py``).
+"""Records on the {{ cookiecutter.app_name }} topics, serialized as Avro (see ``runtime/avro.py``).
 
 Each record's Avro schema follows from its fields. Change them compatibly: add a field
 only with a default, and remove only a field that has one.
@@ -22,6 +22,8 @@ class Event({{ record }}, validation=True):
     key: str
     amount: float
 
+{%- if cookiecutter.full_example %}
+
 
 class EnrichedEvent({{ record }}):
     """An event with how many events its key had seen, for downstream services."""
@@ -38,3 +40,4 @@ class BatchSummary({{ record }}):
     count: int
     total_amount: float
     distinct_keys: int
+{%- endif %}

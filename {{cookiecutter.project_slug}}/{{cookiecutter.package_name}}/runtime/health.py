@@ -4,14 +4,12 @@ Liveness: the web server answers, so the event loop is not blocked. Readiness: t
 worker holds its partitions and processes them, so a rolling update may move on.
 """
 
-import faust
 from faust import web
 from faust.tables.manager import TableManager
+from faust.types import AppT
 
-from .app import app
 
-
-def not_ready_because(worker: faust.App) -> str | None:
+def not_ready_because(worker: AppT) -> str | None:
     """Why ``worker`` cannot process events now, or ``None`` when it can."""
     if worker.should_stop:
         return "shutting down"
@@ -25,20 +23,18 @@ def not_ready_because(worker: faust.App) -> str | None:
     return None
 
 
-@app.page("/health/live/")
 class Liveness(web.View):
-    """200 while the worker runs; the image's HEALTHCHECK polls it."""
+    """``/health/live/``: 200 while the worker runs; the image's HEALTHCHECK polls it."""
 
     async def get(self, request: web.Request) -> web.Response:
         return self.json({"status": "ok"})
 
 
-@app.page("/health/ready/")
 class Readiness(web.View):
-    """200 once the worker processes its partitions, 503 with the reason until then."""
+    """``/health/ready/``: 200 once the worker processes its partitions, else 503 and why."""
 
     async def get(self, request: web.Request) -> web.Response:
-        reason = not_ready_because(app)
+        reason = not_ready_because(self.app)
         if reason is None:
             return self.json({"status": "ready"})
         return self.json({"status": "not ready", "reason": reason}, status=503)

@@ -1,17 +1,24 @@
 """The Kafka transport, with a consumer that never skips a partition it has not committed.
 
-Faust drops the records it fetched while its flow was stopped for a rebalance and
-seeks back to the committed offsets to read them again. A partition that has no
-committed offset yet (a worker died before its first commit, and another took the
-partition over) is left where the dropped records moved it: its backlog was never
-processed, and never will be. ``RewindingConsumer`` seeks such a partition back to
-its start, where a consumer with no committed offset begins reading.
+Faust (faust-streaming 0.15.3) drops the records it fetched while its flow was stopped
+for a rebalance and seeks back to the committed offsets to read them again. A partition
+that has no committed offset yet (a worker died before its first commit, and another
+took the partition over) is left where the dropped records moved it: its backlog is
+never processed. faust-streaming issue #216 reports records skipped across a rebalance
+too. ``RewindingConsumer`` seeks such a partition back to its start, where a
+consumer with no committed offset begins reading.
 
 Changelog partitions have no committed offsets at all: Faust's table recovery reads
 them from offsets it keeps itself. Records of a changelog dropped that way (fetched
 just after recovery placed the partition, before the flow resumed) would leave
 recovery waiting for records it will never see, so those partitions go back to where
 recovery has read them.
+
+Faust has no setting for the consumer class, so ``ServiceApp`` makes this transport in
+the private ``App._new_transport()``. ``tests/runtime/test_kafka_consumer.py`` checks
+the seeks; the template's end-to-end test
+``test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start`` proves
+the workaround against a real broker, where a survivor without it skipped the backlog.
 """
 
 from collections.abc import Mapping

@@ -14,15 +14,15 @@ from schema_registry.client.schema import AvroSchema
 from schema_registry.serializers.faust import Serializer
 from schema_registry.serializers.message_serializer import AvroMessageSerializer
 
-from .settings import settings
 
-# The client caches ids and schemas, so the registry is asked once per schema. Faust's
-# codecs are synchronous: that first request holds up the worker for one round trip.
-registry = SchemaRegistryClient(url=settings.schema_registry_url)
+def avro_serializer(
+    registry: SchemaRegistryClient, topic: str, model: type[AvroRecord]
+) -> faust.Codec:
+    """The value codec of ``topic``: writes ``model``'s schema and reads any compatible one.
 
-
-def avro_serializer(topic: str, model: type[AvroRecord]) -> faust.Codec:
-    """The value codec of ``topic``: writes ``model``'s schema and reads any compatible one."""
+    Faust's codecs are synchronous: the first request for a schema holds up the worker
+    for one round trip to the registry.
+    """
     schema = AvroSchema(model.avro_schema())
     # fastavro resolves the writer's schema against the parsed reader schema, which is
     # what the serializer needs here despite its AvroSchema annotation.

@@ -4,13 +4,13 @@ import pytest
 from faust.types.auth import AuthProtocol, SASLMechanism
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.security import broker_credentials
+from {{ cookiecutter.package_name }}.runtime.security import broker_credentials
+from {{ cookiecutter.package_name }}.runtime.settings import RuntimeSettings
 
 
-def settings(**values: str) -> Settings:
+def settings(**values: str) -> RuntimeSettings:
     # Only what the test gives: validating a mapping reads no environment and no .env file.
-    return Settings.model_validate(values)
+    return RuntimeSettings.model_validate(values)
 
 
 def test_plaintext_needs_no_credentials() -> None:

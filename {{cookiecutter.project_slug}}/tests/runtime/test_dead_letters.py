@@ -1,29 +1,16 @@
 from typing import Any
 
 import faust
-from faust.types import Message
 from prometheus_client import REGISTRY
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.dead_letters import dead_letter_headers
+from {{ cookiecutter.package_name }}.runtime.dead_letters import dead_letter_headers
+
+from tests.runtime.messages import EVENTS, message
 
 
-class Order(faust.Record):
+class Payload(faust.Record):
     amount: float
-
-
-def message(value: bytes, topic: str = "orders.events") -> Message:
-    return Message(
-        topic=topic,
-        partition=2,
-        offset=41,
-        timestamp=0.0,
-        timestamp_type=0,
-        headers=[],
-        key=b"home",
-        value=value,
-        checksum=None,
-    )
 
 
 def dead_letters_counted(topic: str, reason: str) -> float:
@@ -37,7 +24,7 @@ def test_headers_say_why_and_where_the_message_failed() -> None:
     assert headers == {
         "dlq.reason": b"processing failed",
         "dlq.error": b"ValueError: bad amount",
-        "dlq.topic": b"orders.events",
+        "dlq.topic": EVENTS.encode(),
         "dlq.partition": b"2",
         "dlq.offset": b"41",
     }
@@ -46,14 +33,14 @@ def test_headers_say_why_and_where_the_message_failed() -> None:
 async def test_an_undecodable_message_becomes_a_dead_letter(
     dead_letters: list[tuple[str, dict[str, Any]]],
 ) -> None:
-    topic = app.topic("orders.events", value_type=Order)
-    before = dead_letters_counted("orders.events", "undecodable value")
+    topic = app.topic(EVENTS, value_type=Payload)
+    before = dead_letters_counted(EVENTS, "undecodable value")
 
     await topic.decode(message(b"{not json"))
 
     ((dead_letter_topic, sent),) = dead_letters
-    assert dead_letter_topic == "orders.events.dlq"
+    assert dead_letter_topic == f"{EVENTS}.dlq"
     assert (sent["key"], sent["value"]) == (b"home", b"{not json")
     assert sent["headers"]["dlq.reason"] == b"undecodable value"
     assert sent["headers"]["dlq.offset"] == b"41"
-    assert dead_letters_counted("orders.events", "undecodable value") == before + 1
+    assert dead_letters_counted(EVENTS, "undecodable value") == before + 1

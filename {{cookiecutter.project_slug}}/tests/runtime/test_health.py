@@ -7,7 +7,7 @@ from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.health import not_ready_because
+from {{ cookiecutter.package_name }}.runtime.health import not_ready_because
 
 
 def recovery() -> Recovery:

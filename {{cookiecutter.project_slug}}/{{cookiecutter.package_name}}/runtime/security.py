@@ -5,10 +5,10 @@ import ssl
 import faust
 from faust.types.auth import CredentialsT
 
-from .settings import Settings
+from .settings import RuntimeSettings
 
 
-def broker_credentials(settings: Settings) -> CredentialsT | None:
+def broker_credentials(settings: RuntimeSettings) -> CredentialsT | None:
     """What Faust presents to the brokers, or ``None`` on a PLAINTEXT connection."""
     protocol = settings.kafka_security_protocol
     if protocol == "PLAINTEXT":

@@ -8,12 +8,12 @@ from faust.transport.drivers import aiokafka
 from faust.types import TP
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.kafka_consumer import RewindingConsumer
+from {{ cookiecutter.package_name }}.runtime.kafka_consumer import RewindingConsumer
 
-EVENTS = TP("orders.events", 0)
-COMMITTED = TP("orders.events", 1)
-CHANGELOG = TP("orders-changelog", 0)
-STANDBY = TP("orders-changelog", 1)
+EVENTS = TP("{{ cookiecutter.project_slug }}.events", 0)
+COMMITTED = TP("{{ cookiecutter.project_slug }}.events", 1)
+CHANGELOG = TP("{{ cookiecutter.project_slug }}-counts-changelog", 0)
+STANDBY = TP("{{ cookiecutter.project_slug }}-counts-changelog", 1)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import importlib
 import json
 import logging
 
-from {{ cookiecutter.package_name }}.logs import logging_config
+from {{ cookiecutter.package_name }}.runtime.logs import logging_config
 
 
 def test_text_keeps_fausts_own_format() -> None:
@@ -16,9 +16,9 @@ def test_json_writes_one_object_per_line() -> None:
     spec = dict(config["formatters"]["json"])
     module, _, name = spec.pop("()").rpartition(".")
     formatter = getattr(importlib.import_module(module), name)(**spec)
-    record = logging.LogRecord("orders.agents", logging.INFO, __file__, 1, "%d events", (3,), None)
+    record = logging.LogRecord("app.agents", logging.INFO, __file__, 1, "%d events", (3,), None)
 
     line = json.loads(formatter.format(record))
 
-    assert (line["level"], line["logger"], line["message"]) == ("INFO", "orders.agents", "3 events")
+    assert (line["level"], line["logger"], line["message"]) == ("INFO", "app.agents", "3 events")
     assert {"time", "process"} <= set(line)

@@ -1,0 +1,20 @@
+"""Kafka messages as a worker receives them, for tests that decode without a broker."""
+
+from faust.types import Message
+
+EVENTS = "{{ cookiecutter.project_slug }}.events"
+
+
+def message(value: bytes, topic: str = EVENTS) -> Message:
+    """A message of ``topic``, partition 2, offset 41, keyed ``home``."""
+    return Message(
+        topic=topic,
+        partition=2,
+        offset=41,
+        timestamp=0.0,
+        timestamp_type=0,
+        headers=[],
+        key=b"home",
+        value=value,
+        checksum=None,
+    )

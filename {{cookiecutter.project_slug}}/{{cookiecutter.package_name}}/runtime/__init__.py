@@ -1,0 +1,19 @@
+"""The runtime every sub-app runs on: kept by the template, not by the team.
+
+``ServiceApp`` (the ``faust.App`` that ``app.py`` creates) attaches it all through
+Faust's extension points: the worker's settings, dead letters, the health and metrics
+views, broker credentials, the log format, table routing across workers, and a Kafka
+consumer that reads every partition it takes over.
+{%- if cookiecutter.message_format == "avro" %} Avro records travel in the Confluent Schema
+Registry wire format.
+{%- endif %}
+
+Template updates (``cruft update``) maintain these modules and their tests in
+``tests/runtime/``: change them only to fix something here for good, and expect to
+merge that change with the next update. Tune the runtime with its settings
+(``RuntimeSettings``) instead, and put the service's own code in its sub-apps.
+"""
+
+from .faust_app import ServiceApp
+
+__all__ = ["ServiceApp"]

@@ -1,0 +1,95 @@
+"""``ServiceApp``: the ``faust.App`` of the service, configured from its settings.
+
+It passes Faust its settings as documented constructor arguments and attaches the
+runtime through Faust's own extension points: the ``Topic`` and ``Router`` classes,
+the Kafka transport, and the health and metrics views.
+"""
+
+from typing import Any
+
+import faust
+import mode.loop
+{%- if cookiecutter.message_format == "avro" %}
+from dataclasses_avroschema.faust import AvroRecord
+from faust.types import CodecArg, ModelArg, TopicT, TransportT
+from schema_registry.client import SchemaRegistryClient
+
+from .avro import avro_serializer
+{%- else %}
+from faust.types import TransportT
+{% endif %}
+from .dead_letters import DeadLetteringTopic
+from .health import Liveness, Readiness
+from .kafka_consumer import Transport
+from .logs import logging_config
+from .metrics import Metrics
+from .security import broker_credentials
+from .settings import RuntimeSettings
+from .table_routing import SourceKeyRouter
+
+
+class ServiceApp(faust.App):
+    """A Faust app built from ``settings``; ``options`` are more of Faust's settings.
+
+    Every topic declared with ``app.topic()`` sends what it cannot deserialize to
+    ``<topic>.dlq``; table lookups find the worker that holds the key.
+{%- if cookiecutter.message_format == "avro" %} A topic whose
+    values are ``AvroRecord`` models writes and reads them as Avro in the Confluent
+    Schema Registry wire format, with the registry at ``SCHEMA_REGISTRY_URL``.
+{%- endif %}
+    """
+
+    def __init__(self, settings: RuntimeSettings, **options: Any) -> None:
+        # Before the worker makes its event loop, which follows the policy chosen here.
+        mode.loop.use("aio" if settings.event_loop == "asyncio" else settings.event_loop)
+        super().__init__(
+            settings.app_id,
+            broker=settings.kafka_broker,
+            broker_credentials=broker_credentials(settings),
+            broker_session_timeout=settings.broker_session_timeout,
+            broker_heartbeat_interval=settings.broker_heartbeat_interval,
+            topic_partitions=settings.topic_partitions,
+            topic_replication_factor=settings.topic_replication_factor,
+            topic_allow_declare=settings.topic_allow_declare,
+            table_standby_replicas=settings.table_standby_replicas,
+            store=settings.store,
+            web_port=settings.web_port,
+            web_host=settings.web_host,
+            logging_config=logging_config(settings.log_format),
+            Topic=DeadLetteringTopic,
+            Router=SourceKeyRouter,
+            **options,
+        )
+{%- if cookiecutter.message_format == "avro" %}
+        # The client caches ids and schemas, so the registry is asked once per schema.
+        self.schema_registry = SchemaRegistryClient(url=settings.schema_registry_url)
+{%- endif %}
+        self.page("/health/live/")(Liveness)
+        self.page("/health/ready/")(Readiness)
+        self.page("/metrics")(Metrics)
+
+    def _new_transport(self) -> TransportT:
+        # Faust has no setting for the consumer class: this private hook is where the
+        # transport is made. Why the consumer is replaced: see kafka_consumer.py.
+        return Transport(self.conf.broker_consumer, self)
+{%- if cookiecutter.message_format == "avro" %}
+
+    def topic(
+        self,
+        *topics: str,
+        value_type: ModelArg | None = None,
+        value_serializer: CodecArg | None = None,
+        **options: Any,
+    ) -> TopicT:
+        """Faust's ``app.topic()``; Avro records go in the registry's wire format."""
+        if (
+            isinstance(value_type, type)
+            and issubclass(value_type, AvroRecord)
+            and value_serializer is None
+            and len(topics) == 1
+        ):
+            value_serializer = avro_serializer(self.schema_registry, topics[0], value_type)
+        return super().topic(
+            *topics, value_type=value_type, value_serializer=value_serializer, **options
+        )
+{%- endif %}

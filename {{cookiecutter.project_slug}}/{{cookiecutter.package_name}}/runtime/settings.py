@@ -1,0 +1,85 @@
+"""The worker's settings: Kafka, security, topics, web server, tables, logs.
+
+``Settings`` in the package's ``settings.py`` extends ``RuntimeSettings``, so each of
+these is set like the service's own settings: an environment variable of the same name
+in upper case (``KAFKA_BROKER``, ``WEB_PORT``…) or a line in ``.env``.
+"""
+
+import sys
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RuntimeSettings(BaseSettings):
+    """Typed, validated configuration of the worker; the defaults fit the local compose stack."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Names the Kafka consumer group: changing it starts from scratch.
+    app_id: str = "{{ cookiecutter.project_slug }}"
+    kafka_broker: str = {{ cookiecutter.kafka_broker|quoted }}
+    # PLAINTEXT for the local stack; a secured cluster wants SASL_SSL (or SSL, mutual TLS).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # TLS files: the CA that signed the brokers' certificates (default: the system's), and
+    # the client's certificate and key where the brokers ask for one.
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+{%- if cookiecutter.message_format == "avro" %}
+    # Confluent Schema Registry API (Confluent's registry, or a compatible one): where the
+    # topics' codecs register the schemas they write and fetch those they read.
+    schema_registry_url: str = "http://localhost:8081"
+{%- endif %}
+    # Partitions of every topic and table: the most workers that can share the load.
+    topic_partitions: int = Field(default={{ cookiecutter.topic_partitions }}, ge=1)
+    # Copies of each topic the worker creates; a production cluster wants 3.
+    topic_replication_factor: int = Field(default=1, ge=1)
+    # Off where the cluster's administrators create every topic.
+    topic_allow_declare: bool = True
+    web_port: int = Field(default={{ cookiecutter.web_port }}, ge=1, le=65535)
+    # The address other workers use to forward table lookups here (default: the host
+    # name); Kubernetes pods give their IP.
+    web_host: str | None = None
+    # How long the group waits for a silent worker before moving its partitions: lower
+    # fails over sooner after a crash, but a long pause (GC, a slow batch) then looks
+    # like a crash too. The broker accepts 6 s and more.
+    broker_session_timeout: float = Field(default=60.0, ge=6)
+    broker_heartbeat_interval: float = Field(default=3.0, gt=0)
+    # Workers that keep a warm copy of each table partition, to take it over on a move.
+    table_standby_replicas: int = Field(default=1, ge=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
+    # "json": one JSON object per line, for log collectors; "text" reads better in a terminal.
+    log_format: Literal["text", "json"] = "text"
+{%- if cookiecutter.table_store == "rocksdb" %}
+    # Table storage: RocksDB files in the worker's data directory, so a restarted worker
+    # reads only the changelog written since it stopped; "memory://" reads it all.
+    store: str = "rocksdb://"
+{%- else %}
+    # Table storage: "memory://" rebuilds tables from their changelog topics on start;
+    # "rocksdb://" (with faust-streaming's rocksdict extra) keeps them on disk.
+    store: str = "memory://"
+{%- endif %}
+    # The worker's event loop. uvloop (libuv) spends less CPU per message than asyncio's
+    # own loop; it is not made for Windows, where "asyncio" is the default.
+    event_loop: Literal["uvloop", "asyncio"] = "asyncio" if sys.platform == "win32" else "uvloop"
+
+    @model_validator(mode="after")
+    def _credentials_fit_the_protocol(self) -> "RuntimeSettings":
+        sasl = self.kafka_security_protocol.startswith("SASL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if self.broker_heartbeat_interval * 3 > self.broker_session_timeout:
+            raise ValueError(
+                "BROKER_HEARTBEAT_INTERVAL must be at most a third of BROKER_SESSION_TIMEOUT"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
+        return self
