@@ -38,6 +38,7 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"message_format": "avro", "table_store": "rocksdb", "ci": "gitlab", "package_name": LONG_PACKAGE},
     {"kubernetes": True, "apps": "orders,page_views", "topic_partitions": 12, "worker_replicas": 3},
     {"worker_replicas": 4, "table_store": "rocksdb"},
+    {"python_version": "3.14", "ci": "gitlab"},
     {"python_version": "3.13"},
     {"python_version": "3.12", "log_level": "debug"},
     {"python_version": "3.11", "ci": "gitlab"},

@@ -6,10 +6,17 @@ the local ``docker compose`` stack.
 """
 
 import sys
+{%- if cookiecutter.python_version == "3.10" %}
 from typing import Literal
+{%- else %}
+from typing import Literal, Self
+{%- endif %}
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+{%- if cookiecutter.python_version == "3.10" %}
+from typing_extensions import Self  # typing's from 3.11 on; a dependency of pydantic
+{%- endif %}
 
 
 class Settings(BaseSettings):
@@ -72,7 +79,7 @@ class Settings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "asyncio" if sys.platform == "win32" else "uvloop"
 
     @model_validator(mode="after")
-    def _credentials_fit_the_protocol(self) -> "Settings":
+    def _credentials_fit_the_protocol(self) -> Self:
         sasl = self.kafka_security_protocol.startswith("SASL")
         if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
             raise ValueError(
