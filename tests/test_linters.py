@@ -206,8 +206,10 @@ def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
         assert check in commands
 
 
-def test_ci_script_passes_shellcheck() -> None:
-    run(tool("shellcheck"), str(REPO / ".ci" / "run"))
+def test_ci_scripts_pass_shellcheck() -> None:
+    forky_root = REPO / "forky-root"
+    # -x: follow the scripts' `source` of location.sh.
+    run(tool("shellcheck"), "-x", REPO / ".ci" / "run", forky_root / "provide", forky_root / "run", cwd=REPO)
 
 
 K8S_RESOURCES = ("configmap.yaml", "deployment.yaml", "service.yaml")
