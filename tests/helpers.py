@@ -8,10 +8,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import pytest
 from cookiecutter.main import cookiecutter
 
 if sys.version_info >= (3, 11):
@@ -84,6 +85,31 @@ def find_python(version: str) -> str | None:
     return None
 
 
+# Runs a command in the Debian forky root that forky-root/provide makes: Pythons the host
+# lacks (3.14) come from there, and run only there (forky's glibc is newer than the host's).
+FORKY_RUN = REPO / "forky-root" / "run"
+
+
+def in_forky_root(version: str) -> bool:
+    """Whether the forky root has Python `version` and runs here (it needs root)."""
+    probe = [str(FORKY_RUN), "--", f"python{version}", "-c", "import sys; print('{}.{}'.format(*sys.version_info))"]
+    result = subprocess.run(probe, capture_output=True, text=True, check=False)
+    return result.returncode == 0 and result.stdout.strip() == version
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip a test that lacks something .ci/run provides; in CI, which provides it, fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_python(version: str) -> None:
+    """Python `version`, on this machine or in the forky root, or the test goes no further."""
+    if not (find_python(version) or in_forky_root(version)):
+        unavailable(f"no Python {version} on this machine nor in the forky root: run forky-root/provide (as root)")
+
+
 def project_files(project: Path) -> Iterator[Path]:
     """Every file of a baked project, as paths relative to it, in a stable order."""
     for path in sorted(project.rglob("*")):
@@ -113,6 +139,8 @@ class Installed:
     project: Path
     context: dict[str, Any]
     bin: Path
+    # What every command is run through: forky-root/run for a venv inside the forky root.
+    prefix: list[str] = field(default_factory=list)
 
     @property
     def apps(self) -> list[str]:
@@ -123,8 +151,10 @@ class Installed:
     ) -> subprocess.CompletedProcess[str]:
         # The venv's tools come first on PATH, as after `source .venv/bin/activate`.
         venv = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(self.bin.parent)}
+        # lexists: in a forky root's venv, bin/python links to a path only the root has.
         return run(
-            self.bin / command if (self.bin / command).exists() else command,
+            *self.prefix,
+            self.bin / command if os.path.lexists(self.bin / command) else command,
             *args,
             cwd=self.project,
             env={**venv, **(env or {})},
@@ -138,7 +168,6 @@ def bake_and_install(answers: dict[str, Any], output_dir: Path, config_file: Pat
 
     `template` is this checkout unless a benchmark bakes another one beside it.
     """
-    python = find_python(answers["python_version"]) or sys.executable
     started = time.perf_counter()
     project = Path(
         cookiecutter(
@@ -150,21 +179,31 @@ def bake_and_install(answers: dict[str, Any], output_dir: Path, config_file: Pat
         )
     )
     baked = time.perf_counter()
-    installed = install_with_dev_extra(project, answers, python)
+    installed = install_with_dev_extra(project, answers)
     print(
-        f"\n[{project.name}, apps={answers.get('apps', 'default')}] Python {answers['python_version']} ({python}): "
+        f"\n[{project.name}, apps={answers.get('apps', 'default')}] Python {answers['python_version']}: "
         f"bake {baked - started:.1f} s, venv and install {time.perf_counter() - baked:.1f} s"
     )
     return installed
 
 
-def install_with_dev_extra(project: Path, answers: dict[str, Any], python: str | None = None) -> Installed:
-    """Install a baked `project` with its dev extra into a fresh uv venv, as `make install` does."""
+def install_with_dev_extra(project: Path, answers: dict[str, Any]) -> Installed:
+    """Install a baked `project` with its dev extra into a fresh uv venv, as `make install` does.
+
+    The venv's Python is that of the `python_version` answer (the default answer if none).
+    """
+    version = answers.get("python_version", SUPPORTED[0])
+    python, uv, prefix = find_python(version), tool("uv"), []
+    if python is None and in_forky_root(version):
+        # The root's Python runs only there, so uv and the project's tools do too, with the
+        # project's directory bound at its own path.
+        python, uv, prefix = f"/usr/bin/python{version}", "uv", [str(FORKY_RUN), "--bind", str(project.parent), "--"]
     env = {"UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
-    run(tool("uv"), "venv", "--python", python or sys.executable, ".venv", cwd=project, env=env)
+    run(*prefix, uv, "venv", "--python", python or sys.executable, ".venv", cwd=project, env=env)
     venv_python = project / ".venv" / "bin" / "python"
-    run(tool("uv"), "pip", "install", "--python", venv_python, "-e", ".[dev]", cwd=project, env=env, timeout=900)
+    install = [uv, "pip", "install", "--python", venv_python, "-e", ".[dev]"]
+    run(*prefix, *install, cwd=project, env=env, timeout=900)
     context = json.loads(json.dumps(answers))
     context.setdefault("apps", "page_views")
     context["package_name"] = project.name.replace("-", "_")
-    return Installed(project=project, context=context, bin=venv_python.parent)
+    return Installed(project=project, context=context, bin=venv_python.parent, prefix=prefix)

@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SUPPORTED, Installed, available, bake_and_install
+from helpers import SUPPORTED, Installed, available, bake_and_install, require_python
 
 pytestmark = pytest.mark.slow
 
-# The default answers on the newest Python found; several apps on the oldest; Avro and
-# Kubernetes manifests on another.
+NEWEST = max(SUPPORTED, key=lambda version: int(version.split(".")[1]))
+
+# The default answers on the newest Python found, and on the newest offered (3.14, which
+# this machine has only in the forky root of forky-root/provide); several apps on the
+# oldest; Avro and Kubernetes manifests on another.
 CURATED = [
     pytest.param({"python_version": available(SUPPORTED)}, id="defaults"),
+    pytest.param({"python_version": NEWEST}, id=f"defaults-{NEWEST}"),
     pytest.param(
         {
             "apps": "orders,page_views",
@@ -45,6 +49,7 @@ CURATED = [
 def installed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path
 ) -> Installed:
+    require_python(request.param["python_version"])
     return bake_and_install(request.param, tmp_path_factory.mktemp("slow"), cookiecutter_config)
 
 

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import REPO, run, tool
+from helpers import REPO, SUPPORTED, run, tool
 
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 
 COMBINATIONS = [
     pytest.param({}, id="defaults"),
     pytest.param(
-        {"apps": "orders,page_views", "ci": "gitlab", "python_version": "3.10", "topic_partitions": 8},
+        {"apps": "orders,page_views", "ci": "gitlab", "python_version": "3.11", "topic_partitions": 8},
         id="gitlab-two-apps",
     ),
     pytest.param({"ci": "none", "python_version": "3.12", "web_port": 8080, "kubernetes": True}, id="no-ci-k8s"),
@@ -145,6 +145,12 @@ def test_compose_topic_script_passes_shellcheck(baked: tuple[Path, dict[str, Any
     run(tool("shellcheck"), "--shell=bash", tmp_path / "topics.sh")
 
 
+def matrix_from(oldest: str) -> list[str]:
+    """Every offered Python from `oldest` on, oldest first: the versions a baked CI tests."""
+    minors = sorted(int(version.split(".")[1]) for version in SUPPORTED)
+    return [f"3.{minor}" for minor in minors if minor >= int(oldest.split(".")[1])]
+
+
 def test_ci_files_pass_their_platform_checks(baked: tuple[Path, dict[str, Any]], actionlint: str) -> None:
     project, answers = baked
     workflow = project / ".github" / "workflows" / "ci.yml"
@@ -156,6 +162,8 @@ def test_ci_files_pass_their_platform_checks(baked: tuple[Path, dict[str, Any]],
         run(actionlint, str(workflow.relative_to(project)), cwd=project)
     if gitlab.exists():
         run(tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(gitlab))
+        (versions,) = load(gitlab)["check"]["parallel"]["matrix"]
+        assert versions["PYTHON_VERSION"] == matrix_from(answers["python_version"])
         integration = load(gitlab)["integration"]
         images = [service["name"].split(":")[0] for service in integration["services"]]
         if answers["message_format"] == "avro":
@@ -194,15 +202,16 @@ def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
         assert step["env"]["SCHEMA_REGISTRY_URL"] == "http://localhost:8081"
     else:
         assert set(integration["services"]) == {"kafka"}
-    oldest = int(answers["python_version"].split(".")[1])
-    assert job["strategy"]["matrix"]["python-version"] == [f"3.{minor}" for minor in range(oldest, 14)]
+    assert job["strategy"]["matrix"]["python-version"] == matrix_from(answers["python_version"])
     commands = "\n".join(step.get("run", "") for step in job["steps"])
     for check in ("ruff check", "ruff format --check", "mypy", "pytest"):
         assert check in commands
 
 
-def test_ci_script_passes_shellcheck() -> None:
-    run(tool("shellcheck"), str(REPO / ".ci" / "run"))
+def test_ci_scripts_pass_shellcheck() -> None:
+    forky_root = REPO / "forky-root"
+    # -x: follow the scripts' `source` of location.sh.
+    run(tool("shellcheck"), "-x", REPO / ".ci" / "run", forky_root / "provide", forky_root / "run", cwd=REPO)
 
 
 K8S_RESOURCES = ("configmap.yaml", "deployment.yaml", "service.yaml")

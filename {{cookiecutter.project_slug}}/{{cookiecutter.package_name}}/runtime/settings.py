@@ -6,7 +6,7 @@ in upper case (``KAFKA_BROKER``, ``WEB_PORT``…) or a line in ``.env``.
 """
 
 import sys
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,7 +69,7 @@ class RuntimeSettings(BaseSettings):
     event_loop: Literal["uvloop", "asyncio"] = "asyncio" if sys.platform == "win32" else "uvloop"
 
     @model_validator(mode="after")
-    def _credentials_fit_the_protocol(self) -> "RuntimeSettings":
+    def _credentials_fit_the_protocol(self) -> Self:
         sasl = self.kafka_security_protocol.startswith("SASL")
         if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
             raise ValueError(
