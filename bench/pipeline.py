@@ -7,7 +7,7 @@ One command (see README.md, "Benchmark")::
 
 It bakes the template with its default answers, builds the wheel and installs it into
 a fresh uv venv (``tests/e2e/e2e_support.py``, as the e2e tier does), then, in every
-repetition, on a Kafka broker of its own (``kafka/broker.py``, fresh topics of 4
+repetition, on a Kafka broker of its own (``kafka_test_broker/broker.py``, fresh topics of 4
 partitions; the sink topics stamp records with the broker's LogAppendTime):
 
 1. the worker (``<pkg> worker``) started with empty topics: start -> "Worker ready",
@@ -490,8 +490,9 @@ def chart(report: dict[str, Any]) -> str:
 
 
 def orchestrate(args: argparse.Namespace) -> int:
-    # tests/e2e/e2e_support.py imports tests/helpers.py as pytest's rootdir conftest makes it importable.
-    sys.path[:0] = [str(E2E), str(REPO / "tests")]
+    # tests/e2e/e2e_support.py imports tests/helpers.py as pytest's rootdir conftest makes it importable,
+    # and kafka_test_broker/ from the repository's root, as pytest's pythonpath does.
+    sys.path[:0] = [str(E2E), str(REPO / "tests"), str(REPO)]
     import e2e_support as support
 
     checkouts = {"template": Path(args.template).resolve() if args.template else support.REPO}

@@ -1,4 +1,4 @@
-"""End-to-end tier: baked services against a real Apache Kafka broker (kafka/broker.py).
+"""End-to-end tier: baked services against a real Apache Kafka broker (kafka_test_broker/broker.py).
 
 The broker runs from Maven Central's jars (needs java 17+ and mvn, no Docker). The
 default project is baked once, built into a wheel and installed, not editable, into

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from helpers import find_python
+from kafka_test_broker import broker
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -37,19 +38,6 @@ KAFKA_CLIENT = HERE / "kafka_client.py"
 SEED_APP = HERE / "seed_myapp.py"
 APP = "page_views"  # the default answer of `apps`
 PARTITIONS = 4  # the default answer of `topic_partitions`
-
-
-def _load_broker_module() -> Any:
-    # By path: a top-level package named `kafka` would shadow kafka-python where that is installed.
-    spec = importlib.util.spec_from_file_location("e2e_kafka_broker", REPO / "kafka" / "broker.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-broker = _load_broker_module()
 
 
 def say(message: str) -> None:
@@ -64,7 +52,7 @@ def free_port() -> int:
 
 
 def start_broker(label: str, **options: Any) -> Any:
-    """A started broker of kafka/broker.py; fails the test with the broker's log if it cannot start."""
+    """A started broker of kafka_test_broker/broker.py; fails the test with the broker's log if it cannot start."""
     kafka = broker.Broker(**options)
     try:
         kafka.start()
@@ -198,7 +186,7 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 # Dies with the test run even if that is killed before its clean-up.
-                preexec_fn=broker._kill_with_parent if sys.platform == "linux" else None,
+                preexec_fn=broker.kill_with_parent if sys.platform == "linux" else None,
             )
         return self
 
