@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SUPPORTED, Installed, available, bake_and_install
+from support import SUPPORTED, Installed, available, bake_and_install
 
 pytestmark = pytest.mark.slow
 

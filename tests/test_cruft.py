@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, REPO, run, tool
+from support import BIN, REPO, run, tool
 
 pytestmark = pytest.mark.slow
 

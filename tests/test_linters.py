@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import REPO, run, tool
+from support import REPO, run, tool
 
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 

@@ -29,10 +29,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_support import APP, KAFKA_CLIENT, PARTITIONS, Baked, Worker, Workers, say
-from test_worker import (
+
+from support import (
+    APP,
     ENRICHED,
     EVENTS,
+    KAFKA_CLIENT,
+    PARTITIONS,
+    Installed,
+    Worker,
+    Workers,
     assert_counts_continue,
     consume,
     create_topics,
@@ -40,6 +46,7 @@ from test_worker import (
     event_lines,
     make_events,
     produce,
+    say,
     true_counts,
 )
 
@@ -110,7 +117,7 @@ def local_counts(worker: Worker) -> dict[str, int]:
     return dict(worker.get(f"/{APP}/counts/"))
 
 
-def key_partitions(baked: Baked, bootstrap: str, group: str) -> dict[str, int]:
+def key_partitions(baked: Installed, bootstrap: str, group: str) -> dict[str, int]:
     """Each key's table partition, read from the table's changelog topic (keys are JSON there).
 
     Faust writes a table update to the partition of the event that made it, so this is
@@ -127,7 +134,7 @@ def key_partitions(baked: Baked, bootstrap: str, group: str) -> dict[str, int]:
     return partitions
 
 
-def holders(baked: Baked, bootstrap: str, group: str, shares: dict[int, set[int]]) -> dict[str, int]:
+def holders(baked: Installed, bootstrap: str, group: str, shares: dict[int, set[int]]) -> dict[str, int]:
     """The web port of the worker holding each key, by the group's assignment."""
     owner = {partition: port for port, held in shares.items() for partition in held}
     return {key: owner[partition] for key, partition in key_partitions(baked, bootstrap, group).items()}
@@ -148,7 +155,7 @@ def log_times(worker: Worker, text: str, since: float = 0.0) -> list[float]:
     return times
 
 
-def new_group(baked: Baked, bootstrap: str) -> str:
+def new_group(baked: Installed, bootstrap: str) -> str:
     """Create the topics, as the Compose file's `topics` service does; a consumer group of the test's own."""
     create_topics(baked, bootstrap)
     return f"e2e-scale-{uuid.uuid4().hex[:8]}"
@@ -158,7 +165,7 @@ def new_group(baked: Baked, bootstrap: str) -> str:
 
 
 @contextmanager
-def streaming(baked: Baked, bootstrap: str, events: list[dict[str, Any]], rate: float, root: Path) -> Iterator[Any]:
+def streaming(baked: Installed, bootstrap: str, events: list[dict[str, Any]], rate: float, root: Path) -> Iterator[Any]:
     """A producer sending ``events`` at ``rate`` a second in the background; killed if still running at the end."""
     stream = root / f"stream-{uuid.uuid4().hex[:8]}.jsonl"
     stream.write_text(event_lines(events), encoding="utf-8")
@@ -182,7 +189,7 @@ def finish(producer: Any, timeout: float = 60) -> None:
 
 
 def enriched_records(
-    baked: Baked, bootstrap: str, events: list[dict[str, Any]], root: Path, linger: float = 2
+    baked: Installed, bootstrap: str, events: list[dict[str, Any]], root: Path, linger: float = 2
 ) -> list[dict[str, Any]]:
     """Every record of the enriched topic, with its timestamp, until each of ``events`` came out."""
     ids = root / f"ids-{uuid.uuid4().hex[:8]}.txt"
@@ -221,7 +228,7 @@ def assert_at_least_once(
 
 
 def test_two_workers_share_the_partitions_and_answer_for_every_key(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     group = new_group(baked, bootstrap)
@@ -256,7 +263,7 @@ def test_two_workers_share_the_partitions_and_answer_for_every_key(
 
 @pytest.mark.parametrize("standby_replicas", [1, 0], ids=["standby", "no-standby"])
 def test_the_survivor_takes_over_from_a_killed_worker(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path, standby_replicas: int
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path, standby_replicas: int
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     group = new_group(baked, bootstrap)
@@ -341,7 +348,7 @@ main()
 
 
 def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     group = new_group(baked, bootstrap)
@@ -379,7 +386,7 @@ def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
     ids=["standby-third-worker-idle", "no-standby-third-worker-takes-one"],
 )
 def test_a_third_worker_joins_mid_stream_and_nothing_is_lost(
-    baked: Baked,
+    baked: Installed,
     fresh_kafka_bootstrap: str,
     start_worker: Workers,
     tmp_path: Path,
