@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -34,7 +31,6 @@ from support import (
     APP,
     ENRICHED,
     EVENTS,
-    KAFKA_CLIENT,
     PARTITIONS,
     Installed,
     Worker,
@@ -43,10 +39,10 @@ from support import (
     consume,
     create_topics,
     enriched_of,
-    event_lines,
     make_events,
     produce,
     say,
+    streaming,
     true_counts,
 )
 
@@ -164,30 +160,6 @@ def new_group(baked: Installed, bootstrap: str) -> str:
 # --- Producing and reading ------------------------------------------------------------
 
 
-@contextmanager
-def streaming(baked: Installed, bootstrap: str, events: list[dict[str, Any]], rate: float, root: Path) -> Iterator[Any]:
-    """A producer sending ``events`` at ``rate`` a second in the background; killed if still running at the end."""
-    stream = root / f"stream-{uuid.uuid4().hex[:8]}.jsonl"
-    stream.write_text(event_lines(events), encoding="utf-8")
-    log = stream.with_suffix(".log")
-    command = [str(baked.python), str(KAFKA_CLIENT), "produce", "--bootstrap", bootstrap, "--topic", EVENTS]
-    with stream.open("rb") as stdin, log.open("wb") as stdout:
-        producer = subprocess.Popen(
-            [*command, "--rate", str(rate)], stdin=stdin, stdout=stdout, stderr=subprocess.STDOUT
-        )
-    producer.log = log  # type: ignore[attr-defined]
-    try:
-        yield producer
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-        producer.wait()
-
-
-def finish(producer: Any, timeout: float = 60) -> None:
-    assert producer.wait(timeout=timeout) == 0, producer.log.read_text(errors="replace")
-
-
 def enriched_records(
     baked: Installed, bootstrap: str, events: list[dict[str, Any]], root: Path, linger: float = 2
 ) -> list[dict[str, Any]]:
@@ -291,7 +263,7 @@ def test_the_survivor_takes_over_from_a_killed_worker(
         # The survivor ends up holding every partition, ready.
         took_over = wait_settled([survivor], timeout=SESSION_TIMEOUT + 60)
         ready_after = time.time() - killed_at
-        finish(producer)
+        producer.finish()
     assert took_over == {survivor.web_port: set(range(PARTITIONS))}
 
     records = enriched_records(baked, bootstrap, events, tmp_path)
@@ -372,7 +344,7 @@ def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
         (answer,) = baked.kafka_client("committed", "--bootstrap", bootstrap, "--group", group, "--topic", EVENTS)
         assert all(answer[str(partition)] is None for partition in moved), answer
         wait_settled([survivor], timeout=SESSION_TIMEOUT + 60)
-        finish(producer)
+        producer.finish()
 
     records = enriched_records(baked, bootstrap, events, tmp_path)
     found = enriched_of([record["value"] for record in records], events)
@@ -413,7 +385,7 @@ def test_a_third_worker_joins_mid_stream_and_nothing_is_lost(
         workers.append(start_worker(bootstrap, app_id=group, **env))
         assigned = wait_settled(workers, idle=shares.count(0))
         settled_after = time.time() - joined_at
-        finish(producer)
+        producer.finish()
     assert sorted(len(held) for held in assigned.values()) == shares
 
     records = enriched_records(baked, bootstrap, events, tmp_path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import uuid
 from collections import defaultdict
@@ -22,7 +21,6 @@ from support import (
     APP,
     ENRICHED,
     EVENTS,
-    KAFKA_CLIENT,
     SEED_APP,
     SUMMARIES,
     Installed,
@@ -32,11 +30,11 @@ from support import (
     consume,
     create_topics,
     enriched_of,
-    event_lines,
     make_events,
     produce,
     ready_worker,
     say,
+    streaming,
     true_counts,
 )
 
@@ -252,28 +250,7 @@ def test_a_worker_killed_mid_stream_loses_nothing(
     events = make_events(1500, keys=10)
     expected = true_counts(events)
     # A steady stream of about 5 s, killed (SIGKILL, no clean-up) about 1.5 s in.
-    stream = tmp_path / "stream.jsonl"
-    stream.write_text(event_lines(events), encoding="utf-8")
-    producer_log = tmp_path / "producer.log"
-    with stream.open("rb") as stdin, producer_log.open("wb") as stdout:
-        producer = subprocess.Popen(
-            [
-                str(baked.python),
-                str(KAFKA_CLIENT),
-                "produce",
-                "--bootstrap",
-                kafka_bootstrap,
-                "--topic",
-                EVENTS,
-                "--rate",
-                "300",
-            ],
-            stdin=stdin,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with streaming(baked, kafka_bootstrap, events, rate=300, root=tmp_path) as producer:
         deadline = time.monotonic() + 30
         while (processed := sum(worker.get(f"/{APP}/counts/").get(key, 0) for key in expected)) < 300:
             assert time.monotonic() < deadline, worker.tail()
@@ -293,11 +270,7 @@ def test_a_worker_killed_mid_stream_loses_nothing(
             f"restarted worker live {live_after:.1f} s and ready {time.monotonic() - began:.1f} s after the kill "
             "(the dead member's session, Faust's broker_session_timeout of 60 s, has to expire first)"
         )
-        assert producer.wait(timeout=60) == 0, producer_log.read_text(errors="replace")
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-            producer.wait()
+        producer.finish()
 
     values = consume(baked, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in events], linger=3)
     found = enriched_of(values, events)

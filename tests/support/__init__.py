@@ -27,11 +27,10 @@ from .baking import (
     passed_count,
     project_files,
     run_integration_tests,
-    supported_pythons,
     tomllib,
     write_cookiecutter_config,
 )
-from .brokers import KAFKA_VERSION, Broker, BrokerError, start_broker
+from .brokers import Broker, start_broker
 from .commands import BIN, find_python, run, say, tool
 from .events import (
     APP,
@@ -43,13 +42,13 @@ from .events import (
     consume,
     create_topics,
     enriched_of,
-    event_lines,
     make_events,
     produce,
     ready_worker,
+    streaming,
     true_counts,
 )
-from .paths import APP_TEMPLATE, KAFKA_CLIENT, REPO, SEED_APP, TEMPLATE
+from .paths import APP_TEMPLATE, REPO, SEED_APP, TEMPLATE
 from .schema_registry import SchemaRegistry
 from .workers import Worker, Workers
 
@@ -59,8 +58,6 @@ __all__ = [
     "BIN",
     "ENRICHED",
     "EVENTS",
-    "KAFKA_CLIENT",
-    "KAFKA_VERSION",
     "PARTITIONS",
     "REPO",
     "SEED_APP",
@@ -68,7 +65,6 @@ __all__ = [
     "SUPPORTED",
     "TEMPLATE",
     "Broker",
-    "BrokerError",
     "Installed",
     "SchemaRegistry",
     "Worker",
@@ -79,7 +75,6 @@ __all__ = [
     "consume",
     "create_topics",
     "enriched_of",
-    "event_lines",
     "find_python",
     "in_app_template",
     "make_events",
@@ -91,7 +86,7 @@ __all__ = [
     "run_integration_tests",
     "say",
     "start_broker",
-    "supported_pythons",
+    "streaming",
     "tomllib",
     "tool",
     "true_counts",

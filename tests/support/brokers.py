@@ -8,8 +8,6 @@ from kafka_test_broker.broker import KAFKA_VERSION, Broker, BrokerError
 
 from .commands import say
 
-__all__ = ["KAFKA_VERSION", "Broker", "BrokerError", "start_broker"]
-
 
 def start_broker(label: str, **options: Any) -> Broker:
     """A started broker; fails the test with the broker's log if it cannot start."""

@@ -6,15 +6,19 @@ Every helper goes through scripts/kafka_client.py under the baked venv's Python.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .baking import Installed
 from .commands import say
+from .paths import KAFKA_CLIENT
 from .workers import Worker
 
 APP = "page_views"  # the default answer of `apps`
@@ -55,6 +59,43 @@ def ready_worker(baked: Installed, bootstrap: str, start_worker: Callable[..., W
 def produce(baked: Installed, bootstrap: str, events: list[dict[str, Any]]) -> None:
     (answer,) = baked.kafka_client("produce", "--bootstrap", bootstrap, "--topic", EVENTS, stdin=event_lines(events))
     assert answer["sent"] == len(events)
+
+
+@dataclass
+class Producer:
+    """scripts/kafka_client.py producing in the background, its output in ``log``."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def finish(self, timeout: float = 60) -> None:
+        """Wait until it has sent every event; fail with what it printed if it did not."""
+        assert self.process.wait(timeout=timeout) == 0, self.log.read_text(errors="replace")
+
+
+@contextmanager
+def streaming(
+    baked: Installed, bootstrap: str, events: list[dict[str, Any]], rate: float, root: Path
+) -> Iterator[Producer]:
+    """A producer sending ``events`` to EVENTS at ``rate`` a second; killed if still running at the end."""
+    stream = root / f"stream-{uuid.uuid4().hex[:8]}.jsonl"
+    stream.write_text(event_lines(events), encoding="utf-8")
+    log = stream.with_suffix(".log")
+    command = [str(baked.python), str(KAFKA_CLIENT), "produce", "--bootstrap", bootstrap, "--topic", EVENTS]
+    with stream.open("rb") as stdin, log.open("wb") as stdout:
+        process = subprocess.Popen(
+            [*command, "--rate", str(rate)],
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield Producer(process, log)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 def consume(
