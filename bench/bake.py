@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import re
@@ -43,8 +42,9 @@ from cookiecutter.main import cookiecutter
 from report import Metric, describe, load_average, now, print_table, summarize, write_results
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from helpers import available, bake_and_install, run  # noqa: E402  (the template's test helpers)
+# The template's test support package (tests/support/), and kafka_test_broker/ at the root that it imports.
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+from support import bake_and_install, run, write_cookiecutter_config  # noqa: E402
 
 # The measured commands write and read bytecode caches, as on a user's machine (an empty
 # PYTHONDONTWRITEBYTECODE is as good as none), and see no venv of ours.
@@ -80,16 +80,12 @@ class Checkout:
 
     def __init__(self, label: str, path: Path, scratch: Path) -> None:
         self.label, self.path, self.scratch = label, path, scratch
-        self.config = scratch / "cookiecutter-config.yaml"
         scratch.mkdir(parents=True)
-        self.config.write_text(
-            f"cookiecutters_dir: {scratch / 'templates'}\nreplay_dir: {scratch / 'replay'}\n", encoding="utf-8"
-        )
+        self.config = write_cookiecutter_config(scratch)
         self.bakes = scratch / "bakes"
-        # The default answers, with the first supported Python this machine has.
-        self.python_version = available(json.loads((path / "cookiecutter.json").read_text())["python_version"])
-        installed = bake_and_install({"python_version": self.python_version}, scratch, self.config, template=path)
-        self.project, self.python = installed.project, installed.bin / "python"
+        # The default answers, with the first of the checkout's Pythons that this machine has.
+        installed = bake_and_install({}, scratch, self.config, template=path)
+        self.project, self.python, self.python_version = installed.project, installed.python, installed.python_version
         # Untimed, so that every timed run finds the bytecode caches these write.
         self.bake_command()
         self.pytest()

@@ -6,13 +6,13 @@ One command (see README.md, "Benchmark")::
     .venv/bin/python bench/pipeline.py --baseline ../before   # and another checkout beside it
 
 It bakes the template with its default answers, builds the wheel and installs it into
-a fresh uv venv (``tests/e2e/e2e_support.py``, as the e2e tier does), then, in every
-repetition, on a Kafka broker of its own (``kafka/broker.py``, fresh topics of 4
+a fresh uv venv (``bake_and_install`` of ``tests/support/``, as the e2e tier does), then, in every
+repetition, on a Kafka broker of its own (``kafka_test_broker/broker.py``, fresh topics of 4
 partitions; the sink topics stamp records with the broker's LogAppendTime):
 
 1. the worker (``<pkg> worker``) started with empty topics: start -> "Worker ready",
    then its idle RSS (VmRSS) after a few seconds; the seed's single-file example
-   (``tests/e2e/seed_myapp.py``) start -> ready the same way;
+   (``tests/support/scripts/seed_myapp.py``) start -> ready the same way;
 2. the same N events loaded into both source topics;
 3. (a) raw aiokafka: consume ``bench.events``, enrich as ``enrich()`` does (validate,
    running count per key in a dict), produce to ``bench.enriched``, commit after the
@@ -52,7 +52,6 @@ from report import Metric, describe, load_average, now, print_table, summarize, 
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-E2E = REPO / "tests" / "e2e"
 PARTITIONS = 4
 KEYS = 100
 APP = "page_views"  # the default answer of `apps`
@@ -343,7 +342,7 @@ class Bench:
 
     def client(self, *argv: str, timeout: float = 600) -> dict[str, Any]:
         """Run ``pipeline.py client ...`` under the baked venv; return its last JSON line."""
-        result = self.support.run([self.baked.python, __file__, "client", *argv], timeout=timeout)
+        result = self.support.run(self.baked.python, __file__, "client", *argv, timeout=timeout)
         lines = [line for line in result.stdout.splitlines() if line.strip()]
         return json.loads(lines[-1]) if lines else {}
 
@@ -355,7 +354,7 @@ class Bench:
         """One repetition for ``variant``, on a broker of its own: both pipelines, N events each."""
         args, say, worker_of = self.args, self.support.say, variant.workers
         result: dict[str, Any] = {"load_before": load_average()}
-        kafka = self.support.broker.Broker()
+        kafka = self.support.Broker()
         kafka.start()
         try:
             bootstrap = kafka.bootstrap
@@ -376,11 +375,12 @@ class Bench:
             result["worker_idle_rss_mb"] = rss_mb(worker.process.pid)
             worker.terminate(timeout=30)
             if not args.no_seed:
+                seed_app = self.support.SEED_APP
                 seed = worker_of(
                     bootstrap,
                     f"seed-{number}",
-                    command=[str(variant.baked.bin / "faust"), "-A", "seed_myapp", "worker", "-l", "info"],
-                    PYTHONPATH=str(E2E),
+                    command=[str(variant.baked.bin / "faust"), "-A", seed_app.stem, "worker", "-l", "info"],
+                    files=[seed_app],
                 )
                 result["seed_ready_s"] = seed.ready(timeout=120)
                 result["seed_idle_rss_mb"] = rss_mb(seed.process.pid)
@@ -490,11 +490,12 @@ def chart(report: dict[str, Any]) -> str:
 
 
 def orchestrate(args: argparse.Namespace) -> int:
-    # tests/e2e/e2e_support.py imports tests/helpers.py as pytest's rootdir conftest makes it importable.
-    sys.path[:0] = [str(E2E), str(REPO / "tests")]
-    import e2e_support as support
+    # Only here, under the template's venv: the test support package (tests/support/), and
+    # kafka_test_broker/ at the root that it imports.
+    sys.path[:0] = [str(REPO), str(REPO / "tests")]
+    import support
 
-    checkouts = {"template": Path(args.template).resolve() if args.template else support.REPO}
+    checkouts = {"template": Path(args.template).resolve() if args.template else REPO}
     if args.baseline:
         checkouts["baseline"] = Path(args.baseline).resolve()
     started = time.monotonic()
@@ -518,7 +519,8 @@ def orchestrate(args: argparse.Namespace) -> int:
         for label, checkout in checkouts.items():
             root = Path(tmp) / label
             (root / "bake").mkdir(parents=True)
-            baked = support.bake_and_install(root / "bake", template=checkout)
+            config = support.write_cookiecutter_config(root)
+            baked = support.bake_and_install({}, root / "bake", config, wheel=True, template=checkout)
             header.setdefault("python", baked.python_version)
             variants.append(Variant(label, baked, support.Workers(baked, root, settings=worker_env)))
         bench = Bench(args, support, variants)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from support import REPO, write_cookiecutter_config
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -14,7 +14,4 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A user config that keeps cookiecutter's replay files out of the home directory."""
-    home = tmp_path_factory.mktemp("cookiecutter-home")
-    config = home / "config.yaml"
-    config.write_text(f"cookiecutters_dir: {home / 'templates'}\nreplay_dir: {home / 'replay'}\n", encoding="utf-8")
-    return config
+    return write_cookiecutter_config(tmp_path_factory.mktemp("cookiecutter-home"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SUPPORTED, Installed, available, bake_and_install, project_files
+from support import SUPPORTED, Installed, available, bake_and_install, project_files
 
 pytestmark = pytest.mark.slow
 

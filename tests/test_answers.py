@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import REPO, in_app_template, project_files, run, tomllib, tool
+from support import REPO, in_app_template, project_files, run, tomllib, tool
 
 # Each bad answer, with the answer's name that the hook's error line must start with.
 BAD_ANSWERS: list[dict[str, Any]] = [

@@ -13,7 +13,7 @@ import jinja2
 import pytest
 import yaml
 
-from helpers import REPO, TEMPLATE, in_app_template, project_files, run, tomllib, tool
+from support import REPO, TEMPLATE, in_app_template, project_files, run, tomllib, tool
 
 LONG_PACKAGE = "stream_processing_service_with_long_name"  # 40 characters, the most allowed
 LONG_APP = "enriched_page_view_aggregation"  # 30 characters, the most allowed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SUPPORTED, Installed, available, bake_and_install, require_python
+from support import SUPPORTED, Installed, available, bake_and_install, require_python
 
 pytestmark = pytest.mark.slow
 

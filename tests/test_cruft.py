@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BIN, REPO, install_with_dev_extra, run, tool
+from support import BIN, REPO, install, run, tool
 
 pytestmark = pytest.mark.slow
 
@@ -343,7 +343,7 @@ def test_a_service_baked_before_the_runtime_package_updates_to_it(sandbox: Sandb
         "models.py",
     }
     # The updated service passes its own checks.
-    installed = install_with_dev_extra(project, ANSWERS)
+    installed = install(project, ANSWERS)
     summary = installed.run("pytest", "-q", "-p", "no:cacheprovider").stdout.strip().splitlines()[-1]
     assert "passed" in summary and "failed" not in summary and "error" not in summary, summary
     installed.run("ruff", "check", "--no-cache", ".")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FORKY_RUN, REPO, in_forky_root, run, unavailable
+from support import FORKY_RUN, REPO, in_forky_root, run, unavailable
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import REPO, SUPPORTED, run, tool
+from support import REPO, SUPPORTED, run, tool
 
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 

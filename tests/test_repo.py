@@ -1,6 +1,6 @@
 """The template repository's own Python (hooks, extensions, tests) passes its ruff config."""
 
-from helpers import REPO, run, tool
+from support import REPO, run, tool
 
 
 def test_repo_python_passes_ruff() -> None:

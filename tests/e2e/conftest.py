@@ -1,9 +1,9 @@
-"""End-to-end tier: baked services against a real Apache Kafka broker (kafka/broker.py).
+"""End-to-end tier: baked services against a real Apache Kafka broker (kafka_test_broker/broker.py).
 
 The broker runs from Maven Central's jars (needs java 17+ and mvn, no Docker). The
 default project is baked once, built into a wheel and installed, not editable, into
 a fresh uv venv; its console script runs the worker as the Dockerfile does. The
-template's test venv has no Kafka client: kafka_client.py beside this file runs
+template's test venv has no Kafka client: tests/support/scripts/kafka_client.py runs
 under the baked venv's Python to create topics, produce and consume.
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import Baked, Workers, bake_and_install, say, start_broker
+
+from support import Installed, Workers, bake_and_install, say, start_broker
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,19 +43,20 @@ def fresh_kafka_bootstrap() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def baked(tmp_path_factory: pytest.TempPathFactory) -> Baked:
+def baked(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Installed:
     """The default project, baked once, installed from its wheel into a venv of its own."""
-    return bake_and_install(tmp_path_factory.mktemp("e2e-bake"))
+    return bake_and_install({}, tmp_path_factory.mktemp("e2e-bake"), cookiecutter_config, wheel=True)
 
 
 @pytest.fixture(scope="session")
-def baked_rocksdb(tmp_path_factory: pytest.TempPathFactory) -> Baked:
+def baked_rocksdb(tmp_path_factory: pytest.TempPathFactory, cookiecutter_config: Path) -> Installed:
     """The project baked with table_store=rocksdb, installed from its wheel."""
-    return bake_and_install(tmp_path_factory.mktemp("e2e-bake-rocksdb"), {"table_store": "rocksdb"})
+    root = tmp_path_factory.mktemp("e2e-bake-rocksdb")
+    return bake_and_install({"table_store": "rocksdb"}, root, cookiecutter_config, wheel=True)
 
 
 @pytest.fixture
-def start_worker(baked: Baked, tmp_path: Path) -> Iterator[Workers]:
+def start_worker(baked: Installed, tmp_path: Path) -> Iterator[Workers]:
     """``start_worker(bootstrap, app_id=None, **env)`` starts a worker; all are killed after the test."""
     workers = Workers(baked, tmp_path)
     try:

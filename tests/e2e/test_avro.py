@@ -1,6 +1,6 @@
 """message_format=avro: a baked worker reads and writes Avro through a schema registry.
 
-The registry is the stand-in of stand_in_registry.py beside this file (why not a real
+The registry is the stand-in of tests/support/schema_registry.py (why not a real
 one: see there); the broker is the real Kafka of the tier. The baked project's own
 integration tests produce Avro events in the Confluent wire format as another
 service would, read what the worker enriched, and check that bytes which are not
@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stand_in_registry import SchemaRegistry
-from test_baked_integration_tests import passed_count, run_integration_tests
 
-import helpers
+from support import SUPPORTED, SchemaRegistry, available, bake_and_install, passed_count, run_integration_tests
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +26,8 @@ def schema_registry() -> Iterator[SchemaRegistry]:
 def test_an_avro_worker_processes_events_through_the_schema_registry(
     fresh_kafka_bootstrap: str, schema_registry: SchemaRegistry, tmp_path: Path, cookiecutter_config: Path
 ) -> None:
-    answers = {"message_format": "avro", "python_version": helpers.available(helpers.SUPPORTED)}
-    service = helpers.bake_and_install(answers, tmp_path, cookiecutter_config)
+    answers = {"message_format": "avro", "python_version": available(SUPPORTED)}
+    service = bake_and_install(answers, tmp_path, cookiecutter_config)
 
     # A broker of its own: Avro on the shared one's topics would break the JSON tests' reads.
     env = {"KAFKA_BROKER": f"kafka://{fresh_kafka_bootstrap}", "SCHEMA_REGISTRY_URL": schema_registry.url}

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -29,17 +26,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_support import APP, KAFKA_CLIENT, PARTITIONS, Baked, Worker, Workers, say
-from test_worker import (
+
+from support import (
+    APP,
     ENRICHED,
     EVENTS,
+    PARTITIONS,
+    Installed,
+    Worker,
+    Workers,
     assert_counts_continue,
     consume,
     create_topics,
     enriched_of,
-    event_lines,
     make_events,
     produce,
+    say,
+    streaming,
     true_counts,
 )
 
@@ -110,7 +113,7 @@ def local_counts(worker: Worker) -> dict[str, int]:
     return dict(worker.get(f"/{APP}/counts/"))
 
 
-def key_partitions(baked: Baked, bootstrap: str, group: str) -> dict[str, int]:
+def key_partitions(baked: Installed, bootstrap: str, group: str) -> dict[str, int]:
     """Each key's table partition, read from the table's changelog topic (keys are JSON there).
 
     Faust writes a table update to the partition of the event that made it, so this is
@@ -127,7 +130,7 @@ def key_partitions(baked: Baked, bootstrap: str, group: str) -> dict[str, int]:
     return partitions
 
 
-def holders(baked: Baked, bootstrap: str, group: str, shares: dict[int, set[int]]) -> dict[str, int]:
+def holders(baked: Installed, bootstrap: str, group: str, shares: dict[int, set[int]]) -> dict[str, int]:
     """The web port of the worker holding each key, by the group's assignment."""
     owner = {partition: port for port, held in shares.items() for partition in held}
     return {key: owner[partition] for key, partition in key_partitions(baked, bootstrap, group).items()}
@@ -148,7 +151,7 @@ def log_times(worker: Worker, text: str, since: float = 0.0) -> list[float]:
     return times
 
 
-def new_group(baked: Baked, bootstrap: str) -> str:
+def new_group(baked: Installed, bootstrap: str) -> str:
     """Create the topics, as the Compose file's `topics` service does; a consumer group of the test's own."""
     create_topics(baked, bootstrap)
     return f"e2e-scale-{uuid.uuid4().hex[:8]}"
@@ -157,32 +160,8 @@ def new_group(baked: Baked, bootstrap: str) -> str:
 # --- Producing and reading ------------------------------------------------------------
 
 
-@contextmanager
-def streaming(baked: Baked, bootstrap: str, events: list[dict[str, Any]], rate: float, root: Path) -> Iterator[Any]:
-    """A producer sending ``events`` at ``rate`` a second in the background; killed if still running at the end."""
-    stream = root / f"stream-{uuid.uuid4().hex[:8]}.jsonl"
-    stream.write_text(event_lines(events), encoding="utf-8")
-    log = stream.with_suffix(".log")
-    command = [str(baked.python), str(KAFKA_CLIENT), "produce", "--bootstrap", bootstrap, "--topic", EVENTS]
-    with stream.open("rb") as stdin, log.open("wb") as stdout:
-        producer = subprocess.Popen(
-            [*command, "--rate", str(rate)], stdin=stdin, stdout=stdout, stderr=subprocess.STDOUT
-        )
-    producer.log = log  # type: ignore[attr-defined]
-    try:
-        yield producer
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-        producer.wait()
-
-
-def finish(producer: Any, timeout: float = 60) -> None:
-    assert producer.wait(timeout=timeout) == 0, producer.log.read_text(errors="replace")
-
-
 def enriched_records(
-    baked: Baked, bootstrap: str, events: list[dict[str, Any]], root: Path, linger: float = 2
+    baked: Installed, bootstrap: str, events: list[dict[str, Any]], root: Path, linger: float = 2
 ) -> list[dict[str, Any]]:
     """Every record of the enriched topic, with its timestamp, until each of ``events`` came out."""
     ids = root / f"ids-{uuid.uuid4().hex[:8]}.txt"
@@ -221,7 +200,7 @@ def assert_at_least_once(
 
 
 def test_two_workers_share_the_partitions_and_answer_for_every_key(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     group = new_group(baked, bootstrap)
@@ -256,7 +235,7 @@ def test_two_workers_share_the_partitions_and_answer_for_every_key(
 
 @pytest.mark.parametrize("standby_replicas", [1, 0], ids=["standby", "no-standby"])
 def test_the_survivor_takes_over_from_a_killed_worker(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path, standby_replicas: int
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path, standby_replicas: int
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     group = new_group(baked, bootstrap)
@@ -284,7 +263,7 @@ def test_the_survivor_takes_over_from_a_killed_worker(
         # The survivor ends up holding every partition, ready.
         took_over = wait_settled([survivor], timeout=SESSION_TIMEOUT + 60)
         ready_after = time.time() - killed_at
-        finish(producer)
+        producer.finish()
     assert took_over == {survivor.web_port: set(range(PARTITIONS))}
 
     records = enriched_records(baked, bootstrap, events, tmp_path)
@@ -341,7 +320,7 @@ main()
 
 
 def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     group = new_group(baked, bootstrap)
@@ -365,7 +344,7 @@ def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
         (answer,) = baked.kafka_client("committed", "--bootstrap", bootstrap, "--group", group, "--topic", EVENTS)
         assert all(answer[str(partition)] is None for partition in moved), answer
         wait_settled([survivor], timeout=SESSION_TIMEOUT + 60)
-        finish(producer)
+        producer.finish()
 
     records = enriched_records(baked, bootstrap, events, tmp_path)
     found = enriched_of([record["value"] for record in records], events)
@@ -379,7 +358,7 @@ def test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start(
     ids=["standby-third-worker-idle", "no-standby-third-worker-takes-one"],
 )
 def test_a_third_worker_joins_mid_stream_and_nothing_is_lost(
-    baked: Baked,
+    baked: Installed,
     fresh_kafka_bootstrap: str,
     start_worker: Workers,
     tmp_path: Path,
@@ -406,7 +385,7 @@ def test_a_third_worker_joins_mid_stream_and_nothing_is_lost(
         workers.append(start_worker(bootstrap, app_id=group, **env))
         assigned = wait_settled(workers, idle=shares.count(0))
         settled_after = time.time() - joined_at
-        finish(producer)
+        producer.finish()
     assert sorted(len(held) for held in assigned.values()) == shares
 
     records = enriched_records(baked, bootstrap, events, tmp_path)

@@ -4,7 +4,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import Workers, say, start_broker
+
+from support import Workers, say, start_broker
 
 pytestmark = pytest.mark.e2e
 

@@ -4,13 +4,13 @@ import re
 from pathlib import Path
 
 import pytest
-from e2e_support import APP, Baked, Workers, say
-from test_worker import ENRICHED, consume, make_events, produce, ready_worker, true_counts
+
+from support import APP, ENRICHED, Installed, Workers, consume, make_events, produce, ready_worker, say, true_counts
 
 pytestmark = pytest.mark.e2e
 
 
-def test_rocksdb_tables_survive_a_restart(baked_rocksdb: Baked, kafka_bootstrap: str, tmp_path: Path) -> None:
+def test_rocksdb_tables_survive_a_restart(baked_rocksdb: Installed, kafka_bootstrap: str, tmp_path: Path) -> None:
     workers = Workers(baked_rocksdb, tmp_path)
     try:
         worker = ready_worker(baked_rocksdb, kafka_bootstrap, workers)

@@ -9,22 +9,36 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from e2e_support import APP, KAFKA_CLIENT, PARTITIONS, SEED_APP, Baked, Worker, Workers, say
+
+from support import (
+    APP,
+    ENRICHED,
+    EVENTS,
+    SEED_APP,
+    SUMMARIES,
+    Installed,
+    Worker,
+    Workers,
+    assert_counts_continue,
+    consume,
+    create_topics,
+    enriched_of,
+    make_events,
+    produce,
+    ready_worker,
+    say,
+    streaming,
+    true_counts,
+)
 
 pytestmark = pytest.mark.e2e
-
-EVENTS = f"{APP}.events"
-ENRICHED = f"{APP}.enriched"
-SUMMARIES = f"{APP}.batch-summaries"
 
 
 @pytest.fixture(autouse=True)
@@ -32,78 +46,6 @@ def timed(request: pytest.FixtureRequest) -> Iterator[None]:
     began = time.monotonic()
     yield
     say(f"{request.node.name}: {time.monotonic() - began:.1f} s (with its own broker and workers)")
-
-
-def make_events(count: int, keys: int = 10, run: str | None = None, first: int = 0) -> list[dict[str, Any]]:
-    """Events with ids and keys of one run only, so other tests' events cannot count."""
-    run = run or uuid.uuid4().hex[:8]
-    return [
-        {"id": f"{run}-{number}", "key": f"{run}-k{number % keys}", "amount": float(number % 7 + 1)}
-        for number in range(first, first + count)
-    ]
-
-
-def create_topics(baked: Baked, bootstrap: str) -> None:
-    """What the `topics` service of the baked docker-compose.yml does before the worker starts."""
-    baked.kafka_client(
-        "create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), EVENTS, ENRICHED, SUMMARIES
-    )
-
-
-def ready_worker(baked: Baked, bootstrap: str, start_worker: Callable[..., Worker], **options: Any) -> Worker:
-    """What `docker compose up` does: the topics, then a worker, started and ready."""
-    create_topics(baked, bootstrap)
-    worker = start_worker(bootstrap, **options)
-    worker.ready()
-    return worker
-
-
-def event_lines(events: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps({"key": event["key"], "value": event}) + "\n" for event in events)
-
-
-def produce(baked: Baked, bootstrap: str, events: list[dict[str, Any]]) -> None:
-    (answer,) = baked.kafka_client("produce", "--bootstrap", bootstrap, "--topic", EVENTS, stdin=event_lines(events))
-    assert answer["sent"] == len(events)
-
-
-def consume(
-    baked: Baked,
-    bootstrap: str,
-    topic: str,
-    tmp_path: Path,
-    *,
-    ids: list[str] | None = None,
-    total: float | None = None,
-    count: int | None = None,
-    timeout: float = 60,
-    linger: float = 0,
-) -> list[dict[str, Any]]:
-    """The values on ``topic`` from the beginning: until every id, a ``count`` field total of
-    ``total`` or ``count`` records came out (then ``linger`` seconds more), or ``timeout``."""
-    args = ["consume", "--bootstrap", bootstrap, "--topic", topic, "--timeout", str(timeout), "--linger", str(linger)]
-    if ids is not None:
-        id_file = tmp_path / f"ids-{uuid.uuid4().hex[:8]}.txt"
-        id_file.write_text("\n".join(ids), encoding="utf-8")
-        args += ["--until-ids", str(id_file)]
-    if total is not None:
-        args += ["--until-sum", f"count={total}"]
-    if count is not None:
-        args += ["--count", str(count)]
-    began = time.monotonic()
-    records = baked.kafka_client(*args, timeout=timeout + linger + 60)
-    say(f"read {len(records)} records of {topic} in {time.monotonic() - began:.1f} s")
-    return [record["value"] for record in records]
-
-
-def enriched_of(values: list[dict[str, Any]], events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The enriched records of ``events``, by id (more than one per id means duplicates)."""
-    wanted = {event["id"] for event in events}
-    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for value in values:
-        if value.get("id") in wanted:
-            found[value["id"]].append(value)
-    return found
 
 
 def metric(worker: Worker, name: str, **labels: str) -> list[float]:
@@ -116,10 +58,6 @@ def metric(worker: Worker, name: str, **labels: str) -> list[float]:
     return values
 
 
-def true_counts(events: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(event["key"] for event in events)
-
-
 @pytest.mark.parametrize(
     "how",
     [
@@ -129,7 +67,7 @@ def true_counts(events: list[dict[str, Any]]) -> Counter[str]:
     ],
 )
 def test_worker_starts_and_stops_on_sigterm(
-    baked: Baked, kafka_bootstrap: str, start_worker: Workers, how: tuple[str, ...] | None
+    baked: Installed, kafka_bootstrap: str, start_worker: Workers, how: tuple[str, ...] | None
 ) -> None:
     """Each way the README gives to start a worker: the Dockerfile's, Faust's CLI, the module."""
     create_topics(baked, kafka_bootstrap)
@@ -143,7 +81,7 @@ def test_worker_starts_and_stops_on_sigterm(
 
 
 def test_events_flow_through_the_pipeline(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     worker = ready_worker(baked, bootstrap, start_worker)
@@ -218,7 +156,7 @@ def test_events_flow_through_the_pipeline(
 
 
 def test_the_worker_creates_the_topics_it_consumes(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     """No `topics` service: the worker declares its topics and processes what arrives."""
     bootstrap = fresh_kafka_bootstrap
@@ -247,7 +185,7 @@ def table_route_count(worker: Worker, key: str) -> int:
 
 
 def test_a_malformed_event_becomes_a_dead_letter_and_the_stream_goes_on(
-    baked: Baked, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     bootstrap = fresh_kafka_bootstrap
     worker = ready_worker(baked, bootstrap, start_worker)
@@ -280,21 +218,8 @@ def test_a_malformed_event_becomes_a_dead_letter_and_the_stream_goes_on(
     assert worker.terminate(timeout=10) == 0, worker.tail()
 
 
-def assert_counts_continue(found: dict[str, list[dict[str, Any]]], events: list[dict[str, Any]]) -> None:
-    """Each event came out once, and each key's counts run 1..n over all of them."""
-    assert set(found) == {event["id"] for event in events}
-    duplicates = {event_id: len(copies) for event_id, copies in found.items() if len(copies) > 1}
-    assert not duplicates, f"{len(duplicates)} ids came out more than once"
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for copies in found.values():
-        by_key[copies[0]["key"]].append(copies[0]["key_count"])
-    assert {key: sorted(counts) for key, counts in by_key.items()} == {
-        key: list(range(1, count + 1)) for key, count in true_counts(events).items()
-    }
-
-
 def test_events_sent_while_the_worker_is_down_are_processed_after_restart(
-    baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     worker = ready_worker(baked, kafka_bootstrap, start_worker)
     before = make_events(200, keys=5)
@@ -319,34 +244,13 @@ def test_events_sent_while_the_worker_is_down_are_processed_after_restart(
 
 
 def test_a_worker_killed_mid_stream_loses_nothing(
-    baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     worker = ready_worker(baked, kafka_bootstrap, start_worker)
     events = make_events(1500, keys=10)
     expected = true_counts(events)
     # A steady stream of about 5 s, killed (SIGKILL, no clean-up) about 1.5 s in.
-    stream = tmp_path / "stream.jsonl"
-    stream.write_text(event_lines(events), encoding="utf-8")
-    producer_log = tmp_path / "producer.log"
-    with stream.open("rb") as stdin, producer_log.open("wb") as stdout:
-        producer = subprocess.Popen(
-            [
-                str(baked.python),
-                str(KAFKA_CLIENT),
-                "produce",
-                "--bootstrap",
-                kafka_bootstrap,
-                "--topic",
-                EVENTS,
-                "--rate",
-                "300",
-            ],
-            stdin=stdin,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with streaming(baked, kafka_bootstrap, events, rate=300, root=tmp_path) as producer:
         deadline = time.monotonic() + 30
         while (processed := sum(worker.get(f"/{APP}/counts/").get(key, 0) for key in expected)) < 300:
             assert time.monotonic() < deadline, worker.tail()
@@ -366,11 +270,7 @@ def test_a_worker_killed_mid_stream_loses_nothing(
             f"restarted worker live {live_after:.1f} s and ready {time.monotonic() - began:.1f} s after the kill "
             "(the dead member's session, Faust's broker_session_timeout of 60 s, has to expire first)"
         )
-        assert producer.wait(timeout=60) == 0, producer_log.read_text(errors="replace")
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-            producer.wait()
+        producer.finish()
 
     values = consume(baked, kafka_bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in events], linger=3)
     found = enriched_of(values, events)
@@ -392,7 +292,7 @@ def test_a_worker_killed_mid_stream_loses_nothing(
 
 
 def test_the_seed_tutorials_single_file_app_runs(
-    baked: Baked, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+    baked: Installed, kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
 ) -> None:
     """`faust -A myapp worker -l info` with the baked venv's Faust: the timer's greeting comes back."""
     # The tutorial makes its topic first: kafka-topics.sh --create --partitions 4 --topic test.
@@ -412,7 +312,7 @@ def test_the_seed_tutorials_single_file_app_runs(
     assert worker.terminate(timeout=10) == 0, worker.tail()
 
 
-def test_json_logs_are_one_object_per_line(baked: Baked, kafka_bootstrap: str, start_worker: Workers) -> None:
+def test_json_logs_are_one_object_per_line(baked: Installed, kafka_bootstrap: str, start_worker: Workers) -> None:
     worker = ready_worker(baked, kafka_bootstrap, start_worker, LOG_FORMAT="json")
     assert worker.terminate(timeout=10) == 0, worker.tail()
 

@@ -1,16 +1,18 @@
 """A throwaway Apache Kafka broker for the end-to-end tests, run from Maven Central's jars.
 
-No Docker, no download site: Maven resolves the jars that ``kafka/pom.xml`` names
+No Docker, no download site: Maven resolves the jars that ``kafka_test_broker/pom.xml`` names
 (``org.apache.kafka:kafka_2.13``, the version the baked docker-compose.yml pins) into
 ``~/.m2``, and this module runs one combined broker and controller in KRaft mode on free
 loopback ports, with its data and log in a temporary directory that it removes on stop.
 
 By hand, in the foreground until Ctrl-C::
 
-    python kafka/broker.py              # free ports, prints the bootstrap address
-    python kafka/broker.py --port 9092  # where a baked project's default KAFKA_BROKER points
+    python kafka_test_broker/broker.py              # free ports, prints the bootstrap address
+    python kafka_test_broker/broker.py --port 9092  # where a baked project's default KAFKA_BROKER points
 
-From Python (the e2e tests' ``kafka_bootstrap`` fixture)::
+From Python (the e2e tests' ``kafka_bootstrap`` fixture, the benchmarks)::
+
+    from kafka_test_broker.broker import Broker
 
     with Broker() as broker:
         ...  # broker.bootstrap == "127.0.0.1:PORT"
@@ -39,8 +41,7 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 
-KAFKA_DIR = Path(__file__).resolve().parent
-POM = KAFKA_DIR / "pom.xml"
+POM = Path(__file__).resolve().parent / "pom.xml"
 HOST = "127.0.0.1"
 LOG_TAIL_LINES = 100
 
@@ -145,7 +146,7 @@ def random_cluster_id() -> str:
             return text
 
 
-def _kill_with_parent() -> None:
+def kill_with_parent() -> None:
     """In the child before exec: die if the process that started it dies (Linux only)."""
     with contextlib.suppress(Exception):
         import ctypes
@@ -366,7 +367,7 @@ class Broker:
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
                 start_new_session=True,
-                preexec_fn=_kill_with_parent if sys.platform == "linux" else None,
+                preexec_fn=kill_with_parent if sys.platform == "linux" else None,
             )
         deadline = began + self.start_timeout
         last_error: Exception | None = None

@@ -1,21 +1,12 @@
-"""What the e2e tier's fixtures and tests share: the broker, the baked project, workers.
-
-The broker runs from Maven Central's jars (Java and Maven needed, no Docker). The
-default project is baked once, built into a wheel and installed, not editable, into
-a fresh uv venv; its console script runs the worker as the Dockerfile does. The
-template's test venv has no Kafka client: ``kafka_client.py`` beside this file runs
-under the baked venv's Python to create topics, produce and consume.
-"""
+"""Workers of a baked service: ``<pkg> worker`` started as the Dockerfile starts it, and asked over HTTP."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,145 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
+from kafka_test_broker.broker import free_port, kill_with_parent
 
-from helpers import find_python
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-KAFKA_CLIENT = HERE / "kafka_client.py"
-SEED_APP = HERE / "seed_myapp.py"
-APP = "page_views"  # the default answer of `apps`
-PARTITIONS = 4  # the default answer of `topic_partitions`
-
-
-def _load_broker_module() -> Any:
-    # By path: a top-level package named `kafka` would shadow kafka-python where that is installed.
-    spec = importlib.util.spec_from_file_location("e2e_kafka_broker", REPO / "kafka" / "broker.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-broker = _load_broker_module()
-
-
-def say(message: str) -> None:
-    """A line that `pytest -s` shows: the tier's timings."""
-    print(f"\n[e2e] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_broker(label: str, **options: Any) -> Any:
-    """A started broker of kafka/broker.py; fails the test with the broker's log if it cannot start."""
-    kafka = broker.Broker(**options)
-    try:
-        kafka.start()
-    except broker.BrokerError as exc:
-        pytest.fail(f"the Kafka broker did not start:\n{exc}", pytrace=False)
-    timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in kafka.timings.items())
-    say(f"{label} Kafka {broker.KAFKA_VERSION} broker on {kafka.bootstrap}: {timings}")
-    return kafka
-
-
-# --- The baked project, installed from its wheel ---------------------------------------
-
-
-def uv_command() -> list[str]:
-    beside = Path(sys.executable).parent / "uv"
-    if beside.exists():
-        return [str(beside)]
-    if importlib.util.find_spec("uv") is not None:
-        return [sys.executable, "-m", "uv"]
-    found = shutil.which("uv")
-    assert found, "uv is not installed: install the dev group (see README.md)"
-    return [found]
-
-
-def run(command: Sequence[str | Path], *, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    args = [str(part) for part in command]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
-    assert result.returncode == 0, (
-        f"`{' '.join(args)}` exited {result.returncode}\n"
-        f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
-    )
-    return result
-
-
-@dataclass
-class Baked:
-    """The default project, baked, built and installed from its wheel into a venv of its own."""
-
-    project: Path
-    package: str
-    venv: Path
-    python_version: str
-
-    @property
-    def bin(self) -> Path:
-        return self.venv / "bin"
-
-    @property
-    def python(self) -> Path:
-        return self.bin / "python"
-
-    def kafka_client(self, *args: str, stdin: str | None = None, timeout: float = 120) -> list[dict[str, Any]]:
-        """Run kafka_client.py under the baked venv's Python; return the JSON lines it printed."""
-        result = run([self.python, KAFKA_CLIENT, *args], input=stdin, timeout=timeout)
-        return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-
-
-def bake_and_install(root: Path, answers: dict[str, str] | None = None, template: Path = REPO) -> Baked:
-    """Bake the default answers (or these), build the wheel and install it, not editable, in a fresh venv.
-
-    `template` is this checkout unless a benchmark bakes another one beside it.
-    """
-    from cookiecutter.main import cookiecutter
-
-    options: list[str] = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))["python_version"]
-    # The default answer if its interpreter is here, else the next one that is.
-    version = next((option for option in options if find_python(option)), None)
-    assert version, f"no interpreter of any supported Python {options}"
-    interpreter = find_python(version)
-    assert interpreter
-
-    config = root / "cookiecutter-config.yaml"
-    config.write_text(f"cookiecutters_dir: {root / 'templates'}\nreplay_dir: {root / 'replay'}\n", encoding="utf-8")
-    began = time.monotonic()
-    project = Path(
-        cookiecutter(
-            str(template),
-            no_input=True,
-            extra_context={"python_version": version, **(answers or {})},
-            output_dir=str(root),
-            config_file=str(config),
-        )
-    )
-    baked_at = time.monotonic()
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
-    uv = uv_command()
-    dist = root / "dist"
-    run([*uv, "build", "--wheel", "--python", interpreter, "--out-dir", dist, project], env=env)
-    wheels = sorted(dist.glob("*.whl"))
-    assert len(wheels) == 1, wheels
-    venv = root / "venv"
-    run([*uv, "venv", "--python", interpreter, venv], env=env)
-    run([*uv, "pip", "install", "--python", venv / "bin" / "python", wheels[0]], env=env)
-    say(
-        f"baked {project.name} (Python {version}) in {baked_at - began:.1f} s; "
-        f"wheel {wheels[0].name} built and installed in {time.monotonic() - baked_at:.1f} s"
-    )
-    return Baked(project=project, package=project.name.replace("-", "_"), venv=venv, python_version=version)
-
-
-# --- Workers -------------------------------------------------------------------------
+from .baking import Installed
+from .commands import say
 
 
 @dataclass
@@ -198,7 +54,7 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 # Dies with the test run even if that is killed before its clean-up.
-                preexec_fn=broker._kill_with_parent if sys.platform == "linux" else None,
+                preexec_fn=kill_with_parent if sys.platform == "linux" else None,
             )
         return self
 
@@ -296,7 +152,7 @@ class Worker:
 class Workers:
     """Starts `<pkg> worker` as the Dockerfile does; ``kill_all()`` ends whatever still runs."""
 
-    def __init__(self, baked: Baked, root: Path, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, baked: Installed, root: Path, settings: dict[str, str] | None = None) -> None:
         self.baked = baked
         self.root = root
         # Short timers by default, so tests see the timer and batches within seconds.
