@@ -7,6 +7,7 @@ and Apicurio Registry's application needs modules that Maven Central does not se
 part of Confluent's REST API that the baked service's registry client uses, over real
 HTTP, keeping the schemas in memory:
 
+    GET  /subjects                      the registered subjects
     POST /subjects/<subject>/versions   register a schema, answer its id
     POST /subjects/<subject>            the id and version of a registered schema, or 404
     GET  /schemas/ids/<id>              a schema by id, or 404
@@ -28,16 +29,17 @@ HOST = "127.0.0.1"
 class SchemaRegistry:
     """``with SchemaRegistry() as registry:`` serves at ``registry.url`` until the block ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = HOST, port: int = 0) -> None:
         self.schemas: list[str] = []
         self.subjects: dict[str, list[int]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((HOST, 0), self._handler())
+        self._server = ThreadingHTTPServer((host, port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="schema-registry", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self._server.server_address[1]}"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
 
     def __enter__(self) -> SchemaRegistry:
         self._thread.start()
@@ -48,8 +50,10 @@ class SchemaRegistry:
         self._server.server_close()
         self._thread.join(timeout=10)
 
-    def answer(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+    def answer(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
         with self._lock:
+            if method == "GET" and path == "/subjects":
+                return 200, sorted(self.subjects)
             by_id = re.fullmatch(r"/schemas/ids/(\d+)", path)
             if method == "GET" and by_id:
                 schema_id = int(by_id[1])
