@@ -43,8 +43,9 @@ def test_make_app_renders_a_lean_sub_app_that_passes_every_check(service: Instal
     assert all(before[path] == digest for path, digest in snapshot(service.project).items() if path in before)
     models = (service.project / package / "orders" / "models.py").read_text(encoding="utf-8")
     assert models.count("class ") == 1
-    # The new sub-app speaks the format the service was baked with.
-    assert ("(AvroRecord" in models) == (service.context["message_format"] == "avro")
+    # The new sub-app speaks the format the service was baked with, through the runtime's Record.
+    assert "(Record" in models
+    assert ("Avro" in models) == (service.context["message_format"] == "avro")
     summary = service.run("pytest", "-q", "-p", "no:cacheprovider").stdout.strip().splitlines()[-1]
     assert "failed" not in summary and "error" not in summary, summary
     tests = service.run("pytest", "-q", "-p", "no:cacheprovider", "tests/orders").stdout.strip().splitlines()[-1]
