@@ -1,13 +1,16 @@
 {%- set avro = cookiecutter.message_format == "avro" -%}
 {% if not avro -%}
 import json
+{% endif -%}
+from typing import Any
 
+{% if not avro -%}
 import pytest
 {% endif -%}
 from faust.types import TopicT
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.runtime.records import Record
+from {{ cookiecutter.package_name }}.runtime.records import Record, json_schema
 
 from tests.runtime.messages import message
 
@@ -78,3 +81,15 @@ async def test_a_record_reads_back_from_its_avro_value() -> None:
 
     assert event.value == reading
 {%- endif %}
+
+
+def test_the_json_schema_allows_the_fields_only() -> None:
+    schema: dict[str, Any] = json_schema(Reading)
+
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["meter", "value"]
+    assert schema["properties"]["value"]["type"] == "number"
+    assert schema["description"] == "A meter reading."
+    # A record among the fields is a schema of its own.
+    assert schema["$defs"]["Place"]["required"] == ["name"]
+    assert {"$ref": "#/$defs/Place"} in schema["properties"]["place"]["anyOf"]
