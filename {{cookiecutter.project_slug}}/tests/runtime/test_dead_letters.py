@@ -49,3 +49,14 @@ async def test_an_undecodable_message_becomes_a_dead_letter(
     assert sent["headers"]["dlq.reason"] == b"undecodable value"
     assert sent["headers"]["dlq.offset"] == b"41"
     assert dead_letters_counted(EVENTS, "undecodable value") == before + 1
+
+
+async def test_a_key_that_is_not_utf8_becomes_a_dead_letter(
+    dead_letters: list[tuple[str, dict[str, Any]]],
+) -> None:
+    topic = app.topic(EVENTS, key_type=str, value_type=Payload)
+
+    await topic.decode(message(b'{"amount": 1.0}', key=b"\xffhome"))
+
+    ((_, sent),) = dead_letters
+    assert (sent["key"], sent["headers"]["dlq.reason"]) == (b"\xffhome", b"undecodable key")
