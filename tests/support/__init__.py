@@ -15,6 +15,8 @@ By concern:
 - ``schema_registry``: a stand-in for Confluent Schema Registry (why a stand-in: see there);
 - ``asyncapi``: the official AsyncAPI 3.0 JSON Schema (from npm) and checks of a baked
   service's document and of records against it;
+- ``kcat``: kcat, librdkafka's command-line client, producing and consuming as a team on
+  another stack would;
 - ``scripts/``: not imported here, run by a baked venv's Python, which has aiokafka and
   Faust: ``kafka_client.py`` (topics, produce, consume) and ``seed_myapp.py`` (the seed
   tutorial's single-file app).
@@ -55,6 +57,7 @@ from .events import (
     true_counts,
 )
 from .forky_root import FORKY_RUN, in_forky_root, require_python, unavailable
+from .kcat import kcat_consume, kcat_produce
 from .paths import APP_TEMPLATE, REPO, SEED_APP, TEMPLATE
 from .schema_registry import SchemaRegistry
 from .workers import Worker, Workers
@@ -88,6 +91,8 @@ __all__ = [
     "in_app_template",
     "in_forky_root",
     "install",
+    "kcat_consume",
+    "kcat_produce",
     "make_events",
     "message",
     "passed_count",
