@@ -144,6 +144,16 @@ def test_a_records_schema_is_a_component(document: dict[str, Any]) -> None:
 {%- endif %}
 
 
+def test_a_topic_declared_again_is_noted_once() -> None:
+    noted = len(app.declared_topics)
+
+    # As dead letters declare their topic on every send.
+    for _ in range(3):
+        app.topic(ORDERS, key_type=str, value_type=Order)
+
+    assert len(app.declared_topics) == noted
+
+
 def test_tables_changelogs_are_no_channels(document: dict[str, Any]) -> None:
     assert order_counts.changelog_topic.get_topic_name() not in document["channels"]
 

@@ -96,7 +96,7 @@ def _channels(app: ServiceApp) -> dict[str, Channel]:
         for channel in (agent.channel, *agent.info()["sink"])
     ]
     channels: dict[str, Channel] = {}
-    for topic in [*app.declared_topics, *used]:
+    for topic in [*app.declared_topics.values(), *used]:
         if not isinstance(topic, TopicT) or not (_is_record(topic.value_type) or topic in used):
             continue
         for address in _addresses(topic):

@@ -46,8 +46,9 @@ class ServiceApp(faust.App):
     def __init__(self, settings: RuntimeSettings, **options: Any) -> None:
         # Before the worker makes its event loop, which follows the policy chosen here.
         mode.loop.use("aio" if settings.event_loop == "asyncio" else settings.event_loop)
-        # Every topic declared, in order: what the AsyncAPI document describes.
-        self.declared_topics: list[TopicT] = []
+        # Every topic declared, by names, key and value type: what the AsyncAPI document
+        # describes. Once each: dead letters declare their topic again on every send.
+        self.declared_topics: dict[tuple[Any, ...], TopicT] = {}
         super().__init__(
             settings.app_id,
             broker=settings.kafka_broker,
@@ -106,5 +107,5 @@ class ServiceApp(faust.App):
         topic = super().topic(
             *topics, value_type=value_type, value_serializer=value_serializer, **options
         )
-        self.declared_topics.append(topic)
+        self.declared_topics.setdefault((*topic.topics, topic.key_type, topic.value_type), topic)
         return topic
