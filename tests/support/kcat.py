@@ -7,6 +7,7 @@ Debian's ``kcat`` package; .ci/run installs it. Keys and values go in as text li
 
 import json
 import shutil
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,9 +30,18 @@ def kcat_produce(bootstrap: str, topic: str, records: Iterable[tuple[str, str]])
 
 
 def kcat_consume(bootstrap: str, topic: str, count: int | None = None, timeout: float = 90) -> list[dict[str, Any]]:
-    """The first ``count`` records of ``topic`` (waiting for them), or, without ``count``, those there now."""
+    """The first ``count`` records of ``topic`` (waiting for them), or, without ``count``, those there now.
+
+    kcat gives up at once on a topic that does not exist yet (a dead-letter topic before
+    its first letter): it is asked again until ``timeout``.
+    """
     until = ["-c", str(count)] if count is not None else ["-e"]
-    result = run(kcat(), "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-J", "-q", *until, timeout=timeout)
+    command = [kcat(), "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-J", "-q", *until]
+    deadline = time.monotonic() + timeout
+    while (result := run(*command, timeout=timeout, check=False)).returncode != 0:
+        assert "Unknown topic or partition" in result.stderr, result.stderr
+        assert time.monotonic() < deadline, f"no topic {topic} after {timeout} s"
+        time.sleep(0.5)
     records = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     for record in records:
         headers = record.get("headers") or []
