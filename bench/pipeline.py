@@ -139,7 +139,7 @@ async def raw_pipeline(bootstrap: str, source: str, sink: str, group: str, max_r
                         futures.append(await producer.send(f"{source}.dlq", message.value, key=message.key))
                         continue
                     counts[item["key"]] += 1
-                    enriched = {**item, "key_count": counts[item["key"]], "__faust": {"ns": "bench.EnrichedEvent"}}
+                    enriched = {**item, "key_count": counts[item["key"]]}
                     futures.append(await producer.send(sink, json.dumps(enriched).encode(), key=message.key))
             if futures:
                 await asyncio.gather(*futures)

@@ -5,8 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from support import SUPPORTED, Installed, available, bake_and_install, project_files
+from support import SUPPORTED, Installed, assert_valid_asyncapi, available, bake_and_install, project_files
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +44,9 @@ def test_make_app_renders_a_lean_sub_app_that_passes_every_check(service: Instal
     assert all(before[path] == digest for path, digest in snapshot(service.project).items() if path in before)
     models = (service.project / package / "orders" / "models.py").read_text(encoding="utf-8")
     assert models.count("class ") == 1
-    # The new sub-app speaks the format the service was baked with.
-    assert ("(AvroRecord" in models) == (service.context["message_format"] == "avro")
+    # The new sub-app speaks the format the service was baked with, through the runtime's Record.
+    assert "(Record" in models
+    assert ("Avro" in models) == (service.context["message_format"] == "avro")
     summary = service.run("pytest", "-q", "-p", "no:cacheprovider").stdout.strip().splitlines()[-1]
     assert "failed" not in summary and "error" not in summary, summary
     tests = service.run("pytest", "-q", "-p", "no:cacheprovider", "tests/orders").stdout.strip().splitlines()[-1]
@@ -55,6 +57,12 @@ def test_make_app_renders_a_lean_sub_app_that_passes_every_check(service: Instal
     agents = service.run("faust", "-A", f"{package}.app", "agents").stdout
     assert "@orders.agents.process_events" in agents
     assert "@page_views.agents.enrich_events" in agents
+    # The AsyncAPI document has the new sub-app's topic, and no file had to change for it.
+    service.run("make", "asyncapi")
+    document = yaml.safe_load((service.project / "asyncapi.yaml").read_text(encoding="utf-8"))
+    assert_valid_asyncapi(document)
+    assert {"orders.events", "orders.events.dlq", "page_views.events"} <= set(document["channels"])
+    assert document["operations"]["orders.agents.process_events"]["action"] == "receive"
 
 
 @pytest.mark.parametrize(

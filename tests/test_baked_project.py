@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from support import SUPPORTED, Installed, available, bake_and_install, require_python
+from support import SUPPORTED, Installed, assert_valid_asyncapi, available, bake_and_install, require_python
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +87,22 @@ def test_faust_lists_every_apps_agents(installed: Installed) -> None:
     expected += [f"@{app}.agents.process_events" for app in others]
     for agent in expected:
         assert agent in result.stdout, result.stdout
+
+
+def expected_channels(apps: list[str]) -> set[str]:
+    """The topics of the example (the first app) and of the lean apps, and the dead letters of those read."""
+    first, *others = apps
+    channels = {f"{first}.{topic}" for topic in ("events", "enriched", "batch-summaries", "events.dlq", "enriched.dlq")}
+    return channels | {f"{app}.{topic}" for app in others for topic in ("events", "events.dlq")}
+
+
+def test_make_asyncapi_writes_a_valid_document_of_every_apps_topics(installed: Installed) -> None:
+    installed.run("make", "asyncapi")
+
+    document = yaml.safe_load((installed.project / "asyncapi.yaml").read_text(encoding="utf-8"))
+    assert_valid_asyncapi(document)
+    assert set(document["channels"]) == expected_channels(installed.apps)
+    assert document["info"]["title"] == installed.project.name
 
 
 def test_console_script_offers_the_worker(installed: Installed) -> None:

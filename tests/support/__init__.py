@@ -13,6 +13,10 @@ By concern:
 - ``events``: the default bake's topics, events produced to them and read back, and
   what must hold of what came out;
 - ``schema_registry``: a stand-in for Confluent Schema Registry (why a stand-in: see there);
+- ``asyncapi``: the official AsyncAPI 3.0 JSON Schema (from npm) and checks of a baked
+  service's document and of records against it;
+- ``kcat``: kcat, librdkafka's command-line client, producing and consuming as a team on
+  another stack would;
 - ``scripts/``: not imported here, run by a baked venv's Python, which has aiokafka and
   Faust: ``kafka_client.py`` (topics, produce, consume) and ``seed_myapp.py`` (the seed
   tutorial's single-file app).
@@ -20,6 +24,7 @@ By concern:
 The names below are the package's interface: ``from support import run, bake_and_install``.
 """
 
+from .asyncapi import assert_valid_asyncapi, message, resolve, validator
 from .baking import (
     SUPPORTED,
     Installed,
@@ -52,6 +57,7 @@ from .events import (
     true_counts,
 )
 from .forky_root import FORKY_RUN, in_forky_root, require_python, unavailable
+from .kcat import kcat_consume, kcat_produce
 from .paths import APP_TEMPLATE, REPO, SEED_APP, TEMPLATE
 from .schema_registry import SchemaRegistry
 from .workers import Worker, Workers
@@ -75,6 +81,7 @@ __all__ = [
     "Worker",
     "Workers",
     "assert_counts_continue",
+    "assert_valid_asyncapi",
     "available",
     "bake_and_install",
     "consume",
@@ -84,12 +91,16 @@ __all__ = [
     "in_app_template",
     "in_forky_root",
     "install",
+    "kcat_consume",
+    "kcat_produce",
     "make_events",
+    "message",
     "passed_count",
     "produce",
     "project_files",
     "ready_worker",
     "require_python",
+    "resolve",
     "run",
     "run_integration_tests",
     "say",
@@ -99,5 +110,6 @@ __all__ = [
     "tool",
     "true_counts",
     "unavailable",
+    "validator",
     "write_cookiecutter_config",
 ]

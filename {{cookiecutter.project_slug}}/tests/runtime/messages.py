@@ -5,8 +5,8 @@ from faust.types import Message
 EVENTS = "{{ cookiecutter.project_slug }}.events"
 
 
-def message(value: bytes, topic: str = EVENTS) -> Message:
-    """A message of ``topic``, partition 2, offset 41, keyed ``home``."""
+def message(value: bytes, topic: str = EVENTS, key: bytes = b"home") -> Message:
+    """A message of ``topic``, partition 2, offset 41, keyed ``home`` unless told otherwise."""
     return Message(
         topic=topic,
         partition=2,
@@ -14,7 +14,7 @@ def message(value: bytes, topic: str = EVENTS) -> Message:
         timestamp=0.0,
         timestamp_type=0,
         headers=[],
-        key=b"home",
+        key=key,
         value=value,
         checksum=None,
     )

@@ -1,11 +1,12 @@
 """The runtime every sub-app runs on: kept by the template, not by the team.
 
 ``ServiceApp`` (the ``faust.App`` that ``app.py`` creates) attaches it all through
-Faust's extension points: the worker's settings, dead letters, the health and metrics
-views, broker credentials, the log format, table routing across workers, and a Kafka
-consumer that reads every partition it takes over.
-{%- if cookiecutter.message_format == "avro" %} Avro records travel in the Confluent Schema
-Registry wire format.
+Faust's extension points: the worker's settings, dead letters, the health, metrics and
+AsyncAPI views, broker credentials, the log format, table routing across workers, and a
+Kafka consumer that reads every partition it takes over. The sub-apps' records derive
+from ``records.Record`` (plain values), and ``keys.keep_key()`` keeps a record's key.
+{%- if cookiecutter.message_format == "avro" %}
+Avro records travel in the Confluent Schema Registry wire format.
 {%- endif %}
 
 Template updates (``cruft update``) maintain these modules and their tests in

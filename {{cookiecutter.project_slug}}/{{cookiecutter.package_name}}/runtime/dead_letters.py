@@ -7,7 +7,7 @@ and nothing is lost.
 """
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import faust
 from faust.types import AppT, Message
@@ -21,8 +21,24 @@ DEAD_LETTERS = Counter(
     ["topic", "reason"],
 )
 
+# Why a message failed, and the headers of its dead letter: the service's AsyncAPI document
+# describes both from here.
+Reason = Literal["undecodable key", "undecodable value", "processing failed"]
+HEADERS = {
+    "dlq.reason": "Why the message failed.",
+    "dlq.error": "The exception: its type, a colon, and its message.",
+    "dlq.topic": "The topic the message was read from.",
+    "dlq.partition": "Its partition there, in decimal.",
+    "dlq.offset": "Its offset in that partition, in decimal.",
+}
 
-def dead_letter_headers(message: Message, error: BaseException, reason: str) -> dict[str, bytes]:
+
+def dead_letter_topic_name(topic: str) -> str:
+    """The dead-letter topic of ``topic``."""
+    return f"{topic}.dlq"
+
+
+def dead_letter_headers(message: Message, error: BaseException, reason: Reason) -> dict[str, bytes]:
     """Why and where ``message`` failed, as Kafka headers of its dead letter."""
     return {
         "dlq.reason": reason.encode(),
@@ -33,9 +49,11 @@ def dead_letter_headers(message: Message, error: BaseException, reason: str) -> 
     }
 
 
-async def send_dead_letter(app: AppT, message: Message, error: BaseException, reason: str) -> None:
+async def send_dead_letter(
+    app: AppT, message: Message, error: BaseException, reason: Reason
+) -> None:
     """Send the original key and value of ``message`` to its topic's dead-letter topic."""
-    topic = app.topic(f"{message.topic}.dlq", key_type=bytes, value_type=bytes)
+    topic = app.topic(dead_letter_topic_name(message.topic), key_type=bytes, value_type=bytes)
     await topic.send(
         key=message.key,
         value=message.value,

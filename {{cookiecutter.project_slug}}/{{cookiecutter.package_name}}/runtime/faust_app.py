@@ -2,7 +2,7 @@
 
 It passes Faust its settings as documented constructor arguments and attaches the
 runtime through Faust's own extension points: the ``Topic``, ``Router`` and ``Worker``
-classes, the Kafka transport, and the health and metrics views.
+classes, the Kafka transport, and the health, metrics and AsyncAPI views.
 """
 
 from typing import Any
@@ -11,13 +11,16 @@ import faust
 import mode.loop
 {%- if cookiecutter.message_format == "avro" %}
 from dataclasses_avroschema.faust import AvroRecord
+{%- endif %}
 from faust.types import CodecArg, ModelArg, TopicT, TransportT
+{%- if cookiecutter.message_format == "avro" %}
 from schema_registry.client import SchemaRegistryClient
+{%- endif %}
 
+from .asyncapi import AsyncAPIDocument
+{%- if cookiecutter.message_format == "avro" %}
 from .avro import avro_serializer
-{%- else %}
-from faust.types import TransportT
-{% endif %}
+{%- endif %}
 from .dead_letters import DeadLetteringTopic
 from .health import Liveness, Readiness
 from .kafka_consumer import Transport
@@ -33,7 +36,8 @@ class ServiceApp(faust.App):
     """A Faust app built from ``settings``; ``options`` are more of Faust's settings.
 
     Every topic declared with ``app.topic()`` sends what it cannot deserialize to
-    ``<topic>.dlq``; table lookups find the worker that holds the key.
+    ``<topic>.dlq`` and is in the service's AsyncAPI document; table lookups find the
+    worker that holds the key.
 {%- if cookiecutter.message_format == "avro" %} A topic whose
     values are ``AvroRecord`` models writes and reads them as Avro in the Confluent
     Schema Registry wire format, with the registry at ``SCHEMA_REGISTRY_URL``.
@@ -43,6 +47,9 @@ class ServiceApp(faust.App):
     def __init__(self, settings: RuntimeSettings, **options: Any) -> None:
         # Before the worker makes its event loop, which follows the policy chosen here.
         mode.loop.use("aio" if settings.event_loop == "asyncio" else settings.event_loop)
+        # Every topic declared, by names, key and value type: what the AsyncAPI document
+        # describes. Once each: dead letters declare their topic again on every send.
+        self.declared_topics: dict[tuple[Any, ...], TopicT] = {}
         super().__init__(
             settings.app_id,
             broker=settings.kafka_broker,
@@ -69,12 +76,12 @@ class ServiceApp(faust.App):
         self.page("/health/live/")(Liveness)
         self.page("/health/ready/")(Readiness)
         self.page("/metrics")(Metrics)
+        self.page("/asyncapi.json")(AsyncAPIDocument)
 
     def _new_transport(self) -> TransportT:
         # Faust has no setting for the consumer class: this private hook is where the
         # transport is made. Why the consumer is replaced: see kafka_consumer.py.
         return Transport(self.conf.broker_consumer, self)
-{%- if cookiecutter.message_format == "avro" %}
 
     def topic(
         self,
@@ -83,7 +90,14 @@ class ServiceApp(faust.App):
         value_serializer: CodecArg | None = None,
         **options: Any,
     ) -> TopicT:
-        """Faust's ``app.topic()``; Avro records go in the registry's wire format."""
+        """Faust's ``app.topic()``, noted for the AsyncAPI document.
+{%- if cookiecutter.message_format == "avro" %}
+
+        Records of ``AvroRecord`` models go in the registry's wire format.
+        """
+{%- else %}"""
+{%- endif %}
+{%- if cookiecutter.message_format == "avro" %}
         if (
             isinstance(value_type, type)
             and issubclass(value_type, AvroRecord)
@@ -91,7 +105,9 @@ class ServiceApp(faust.App):
             and len(topics) == 1
         ):
             value_serializer = avro_serializer(self.schema_registry, topics[0], value_type)
-        return super().topic(
+{%- endif %}
+        topic = super().topic(
             *topics, value_type=value_type, value_serializer=value_serializer, **options
         )
-{%- endif %}
+        self.declared_topics.setdefault((*topic.topics, topic.key_type, topic.value_type), topic)
+        return topic

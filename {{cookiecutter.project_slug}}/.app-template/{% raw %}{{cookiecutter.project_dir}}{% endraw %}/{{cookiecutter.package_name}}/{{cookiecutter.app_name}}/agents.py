@@ -2,7 +2,7 @@
 """Topics, table, agents, timer and command of the {{ cookiecutter.app_name }} sub-app.
 
 ``enrich_events`` counts the events of ``{{ cookiecutter.app_name }}.events`` per key
-and sends each one on, enriched with its key's count, to
+and sends each one on, enriched with its key's count and under its key, to
 ``{{ cookiecutter.app_name }}.enriched``, where ``summarize_batches`` summarises
 them in batches for ``{{ cookiecutter.app_name }}.batch-summaries``.
 """
@@ -16,6 +16,7 @@ from faust.cli import AppCommand, option
 
 from ..app import app
 from ..runtime.dead_letters import dead_letter
+from ..runtime.keys import keep_key
 from ..runtime.table_routing import held_items
 from ..settings import settings
 from .models import BatchSummary, EnrichedEvent, Event
@@ -24,14 +25,17 @@ logger = logging.getLogger(__name__)
 
 # internal=True: the worker creates the topics it consumes when they are missing (unless
 # TOPIC_ALLOW_DECLARE=false); it would otherwise wait minutes for them to appear.
+# key_type=str: keys are UTF-8 text; a key that is not becomes a dead letter.
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
+    key_type=str,
     value_type=Event,
     partitions=settings.topic_partitions,
     internal=True,
 )
 enriched_topic = app.topic(
     "{{ cookiecutter.app_name }}.enriched",
+    key_type=str,
     value_type=EnrichedEvent,
     partitions=settings.topic_partitions,
     internal=True,
@@ -75,9 +79,12 @@ def sample_events(count: int, keys: Sequence[str] = ("home", "pricing", "docs"))
     ]
 
 
-@app.agent(events_topic, sink=[enriched_topic])
+# keep_key(): each enriched event goes out under the key of the event it came from, so a
+# key's records stay on one partition, in order, beside the key's input. A topic given to
+# sink= as it is would get them without a key, spread over its partitions.
+@app.agent(events_topic, sink=[keep_key(enriched_topic)])
 async def enrich_events(events: faust.StreamT[Event]) -> AsyncIterator[EnrichedEvent]:
-    """Count each event under its key and send it on, enriched, to the sink topic."""
+    """Count each event under its key and send it on, enriched, under the same key."""
     async for event in events:
         # Producers key events by ``key``, so every count lives in the partition that
         # owns its key; a stream keyed otherwise needs ``events.group_by(Event.key)``.
@@ -95,7 +102,11 @@ async def enrich_events(events: faust.StreamT[Event]) -> AsyncIterator[EnrichedE
 async def summarize_batches(
     enriched: faust.StreamT[EnrichedEvent],
 ) -> AsyncIterator[BatchSummary]:
-    """Summarise enriched events in batches: whichever comes first, size or time window."""
+    """Summarise enriched events in batches: whichever comes first, size or time window.
+
+    A summary goes out without a key, on purpose: its batch holds many keys' events, so
+    none is its own, and Kafka spreads records without a key over the partitions.
+    """
     async for batch in enriched.take(settings.batch_size, within=settings.batch_window_seconds):
         yield summarize(batch)
 
@@ -135,6 +146,7 @@ from .models import Event
 # TOPIC_ALLOW_DECLARE=false); it would otherwise wait minutes for it to appear.
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
+    key_type=str,
     value_type=Event,
     partitions=settings.topic_partitions,
     internal=True,
@@ -145,7 +157,8 @@ events_topic = app.topic(
 async def process_events(events: faust.StreamT[Event]) -> AsyncIterator[Event]:
     """Process each event of ``{{ cookiecutter.app_name }}.events``.
 
-    What the agent yields goes to the topics of its ``sink=`` (none yet).
+    What the agent yields goes to the topics of its ``sink=`` (none yet); a sink
+    ``keep_key(topic)`` (``runtime/keys.py``) sends it under the event's key.
     """
     async for event in events:
         # Your processing here: a call of a plain function the tests can call too.

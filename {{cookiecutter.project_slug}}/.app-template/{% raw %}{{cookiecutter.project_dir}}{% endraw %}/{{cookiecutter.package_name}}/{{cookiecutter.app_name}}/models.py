@@ -1,21 +1,17 @@
-{%- set avro = cookiecutter.message_format == "avro" -%}
-{%- set record = "AvroRecord" if avro else 'faust.Record, serializer="json"' -%}
-{%- if avro -%}
+{%- if cookiecutter.message_format == "avro" -%}
 """Records on the {{ cookiecutter.app_name }} topics, serialized as Avro (see ``runtime/avro.py``).
 
 Each record's Avro schema follows from its fields. Change them compatibly: add a field
 only with a default, and remove only a field that has one.
 """
-
-from dataclasses_avroschema.faust import AvroRecord
 {%- else -%}
 """Records on the {{ cookiecutter.app_name }} topics, serialized as JSON."""
-
-import faust
 {%- endif %}
 
+from ..runtime.records import Record
 
-class Event({{ record }}, validation=True):
+
+class Event(Record, validation=True):
     """What producers publish to ``{{ cookiecutter.app_name }}.events``, keyed by key."""
 
     id: str
@@ -25,7 +21,7 @@ class Event({{ record }}, validation=True):
 {%- if cookiecutter.full_example %}
 
 
-class EnrichedEvent({{ record }}):
+class EnrichedEvent(Record):
     """An event with how many events its key had seen, for downstream services."""
 
     id: str
@@ -34,7 +30,7 @@ class EnrichedEvent({{ record }}):
     key_count: int
 
 
-class BatchSummary({{ record }}):
+class BatchSummary(Record):
     """One batch of enriched events, summarised."""
 
     count: int
