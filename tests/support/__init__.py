@@ -49,12 +49,13 @@ from .events import (
     produce,
     ready_worker,
     streaming,
+    tally,
     true_counts,
 )
 from .forky_root import FORKY_RUN, in_forky_root, require_python, unavailable
 from .paths import APP_TEMPLATE, REPO, SEED_APP, TEMPLATE
 from .schema_registry import SchemaRegistry
-from .workers import Worker, Workers
+from .workers import HealthSample, Worker, Workers
 
 __all__ = [
     "APP",
@@ -70,6 +71,7 @@ __all__ = [
     "SUPPORTED",
     "TEMPLATE",
     "Broker",
+    "HealthSample",
     "Installed",
     "SchemaRegistry",
     "Worker",
@@ -95,6 +97,7 @@ __all__ = [
     "say",
     "start_broker",
     "streaming",
+    "tally",
     "tomllib",
     "tool",
     "true_counts",

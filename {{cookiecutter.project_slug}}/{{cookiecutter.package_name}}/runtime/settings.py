@@ -50,6 +50,11 @@ class RuntimeSettings(BaseSettings):
     # like a crash too. The broker accepts 6 s and more.
     broker_session_timeout: float = Field(default=60.0, ge=6)
     broker_heartbeat_interval: float = Field(default=3.0, gt=0)
+    # Seconds a partition may have lag while its committed offset stands still before
+    # /health/live/ fails and the platform restarts the worker (runtime/stalls.py). Longer
+    # than the slowest event or batch an agent may legitimately take: a commit follows
+    # every acknowledged event within Faust's commit interval (2.8 s).
+    stall_timeout: float = Field(default=300.0, ge=10)
     # Workers that keep a warm copy of each table partition, to take it over on a move.
     table_standby_replicas: int = Field(default=1, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
