@@ -28,10 +28,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Clock:
-    """The committed offset a partition had when last seen moving, and since when (monotonic)."""
+    """A partition's committed offset when last seen moving or caught up, and since when.
+
+    ``lagging``: it had lag then. A clock starts at the first look that finds lag, so a
+    stall is never reported early; at worst one look late.
+    """
 
     committed: int | None
     since: float
+    lagging: bool
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,15 @@ class StallDetector:
                 continue
             offset = committed.get(tp)
             clock = self.clocks.get(tp)
-            caught_up = offset is not None and offset >= end
-            if paused or caught_up or clock is None or clock.committed != offset:
-                self.clocks[tp] = Clock(offset, now)
+            lagging = offset is None or offset < end
+            if (
+                paused
+                or not lagging
+                or clock is None
+                or not clock.lagging
+                or clock.committed != offset
+            ):
+                self.clocks[tp] = Clock(offset, now, lagging)
             elif now - clock.since >= self.timeout:
                 stuck.append(Stuck(tp, offset, end, now - clock.since))
         return stuck
