@@ -320,11 +320,17 @@ class Broker:
         self._launch(cp)
 
     def _properties(self) -> dict[str, str]:
+        # A node of a Cluster names every voter instead (controller.quorum.voters, a static quorum).
+        quorum = (
+            {}
+            if "controller.quorum.voters" in self.settings
+            else {"controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}"}
+        )
         return {
             "node.id": str(self.node_id),
             "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
-            "controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}",
+            **quorum,
             "log.dirs": str(self.data_dir),
             **self.settings,
             **self._sasl_properties(),
@@ -483,6 +489,89 @@ class Broker:
     def _remove_workdir(self) -> None:
         if self.workdir is not None and not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# A production-shaped cluster: three copies of everything, writes acknowledged by two.
+CLUSTER_SETTINGS = {
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.replication.factor": "3",
+    "transaction.state.log.min.isr": "2",
+    "share.coordinator.state.topic.replication.factor": "3",
+    "share.coordinator.state.topic.min.isr": "2",
+    "default.replication.factor": "3",
+    "min.insync.replicas": "2",
+}
+
+
+class Cluster:
+    """``size`` brokers, each also a controller, in one KRaft quorum on free loopback ports.
+
+    ``nodes[i]`` is a ``Broker`` of node id ``i + 1``: ``kill()`` and ``restart()`` it as a
+    single broker. ``start()`` returns once every node answers a Metadata request;
+    ``stop()`` stops them all and removes their directories.
+    """
+
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        heap: str = "384m",
+        start_timeout: float = 180.0,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        self.nodes = [
+            Broker(heap=heap, start_timeout=start_timeout, settings={**CLUSTER_SETTINGS, **(settings or {})})
+            for _ in range(size)
+        ]
+        self.timings: dict[str, float] = {}
+
+    @property
+    def bootstrap(self) -> str:
+        """Every node's address, comma-separated, as Kafka's clients take them."""
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    def node(self, node_id: int) -> Broker:
+        return self.nodes[node_id - 1]
+
+    def __enter__(self) -> Cluster:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        began = time.monotonic()
+        cp = classpath()
+        cluster_id = random_cluster_id()
+        try:
+            for number, node in enumerate(self.nodes, start=1):
+                node.node_id = number
+                node.workdir = Path(tempfile.mkdtemp(prefix=f"kafka-e2e-node{number}-"))
+                node.port, node.controller_port = free_port(), free_port()
+            voters = ",".join(f"{node.node_id}@{HOST}:{node.controller_port}" for node in self.nodes)
+            for node in self.nodes:
+                node.settings["controller.quorum.voters"] = voters
+                node._write_config()
+                node._format(cp, cluster_id, standalone=False)
+            self.timings["format"] = time.monotonic() - began
+            # All at once: none answers before a majority of the quorum is up.
+            for node in self.nodes:
+                node._launch(cp, wait=False)
+            for node in self.nodes:
+                node.wait_ready(began)
+        except BrokerError:
+            self.stop()
+            raise
+        self.timings["total"] = time.monotonic() - began
+
+    def stop(self) -> None:
+        """Kill every node and remove its directory: with a node gone, the rest could not shut down cleanly."""
+        for node in self.nodes:
+            node.kill()
+            node.stop()
 
 
 def _interrupt(signum: int, frame: object) -> None:

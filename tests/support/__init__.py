@@ -33,7 +33,7 @@ from .baking import (
     tomllib,
     write_cookiecutter_config,
 )
-from .brokers import Broker, start_broker
+from .brokers import Broker, Cluster, start_broker, start_cluster
 from .commands import BIN, find_python, run, say, tool
 from .events import (
     APP,
@@ -71,6 +71,7 @@ __all__ = [
     "SUPPORTED",
     "TEMPLATE",
     "Broker",
+    "Cluster",
     "HealthSample",
     "Installed",
     "SchemaRegistry",
@@ -96,6 +97,7 @@ __all__ = [
     "run_integration_tests",
     "say",
     "start_broker",
+    "start_cluster",
     "streaming",
     "tally",
     "tomllib",

@@ -10,7 +10,7 @@ subprocess of the baked venv's interpreter::
         [--until-sum FIELD=N] [--count M] [--timeout S] [--linger S]
     python kafka_client.py committed --bootstrap ... --group G --topic T
     python kafka_client.py tally --bootstrap ... --topic T --ids FILE [--since-ms MS] [--timeout S] [--linger S]
-    python kafka_client.py leaders --bootstrap ... TOPIC...
+    python kafka_client.py leaders --bootstrap ... [TOPIC...]
 
 ``produce`` reads JSON lines ``{"key": ..., "value": {...}}`` and sends each value as
 JSON, keyed by its key (``{"key": ..., "raw": "..."}`` sends the text as it is).
@@ -24,7 +24,7 @@ records beyond it); at the timeout it stops anyway, and the tests judge what it 
 prints one line instead of the records, for topics too big to print: how many records,
 ids missing and duplicated, and the timestamps (ms) of the first copy of the first and
 of the last id out, and of the first record at or after ``--since-ms``.
-``leaders`` prints ``{"<topic>": {"<partition>": leader node id}}``.
+``leaders`` prints ``{"<topic>": {"<partition>": leader node id}}`` (every topic by default).
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ async def leaders(bootstrap: str, topics: list[str]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        described = await admin.describe_topics(topics)
+        described = await admin.describe_topics(topics or await admin.list_topics())
     finally:
         await admin.close()
     print(
@@ -315,7 +315,7 @@ def main() -> None:
 
     lead = commands.add_parser("leaders")
     lead.add_argument("--bootstrap", required=True)
-    lead.add_argument("topics", nargs="+")
+    lead.add_argument("topics", nargs="*", help="default: every topic, Kafka's own too")
 
     args = parser.parse_args()
     if args.command == "tally":
