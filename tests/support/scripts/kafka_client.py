@@ -81,6 +81,7 @@ async def produce(bootstrap: str, topic: str, rate: float | None, generate: str 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5 if generate else 0)
     await producer.start()
     sent = 0
+    began = time.monotonic()
     try:
         futures = []
         for line in sys.stdin if generate is None else generated(generate):
@@ -93,8 +94,9 @@ async def produce(bootstrap: str, topic: str, rate: float | None, generate: str 
             futures.append(await producer.send(topic, value, key=None if key is None else str(key).encode()))
             sent += 1
             if rate:
-                # A steady stream, for tests that stop the worker in the middle of it.
-                await asyncio.sleep(1 / rate)
+                # A steady stream, for tests that stop the worker in the middle of it: each
+                # event at its time since the first, so that the sends' own time adds no drift.
+                await asyncio.sleep(max(0.0, began + sent / rate - time.monotonic()))
         await producer.flush()
         for future in futures:
             await future
