@@ -2,8 +2,9 @@
 
 ``ServiceApp`` (the ``faust.App`` that ``app.py`` creates) attaches it all through
 Faust's extension points: the worker's settings, dead letters, the health and metrics
-views (with a watch on the brokers and on stalled streams), broker credentials, the log format, table routing across workers, and a Kafka
-consumer that reads every partition it takes over.
+views (with a watch on the brokers and on stalled streams), broker credentials, the log
+format, table routing across workers, and a Kafka consumer that reads every partition it
+takes over.
 {%- if cookiecutter.message_format == "avro" %} Avro records travel in the Confluent Schema
 Registry wire format.
 {%- endif %}
