@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,13 @@ def metric_total(text: str, name: str, **labels: str) -> float:
     return total
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the run as Ctrl-C does, through the clean-up below."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events per second")
@@ -67,6 +74,7 @@ def main() -> int:
 
     sys.path[:0] = [str(REPO), str(REPO / "tests")]
     import support
+    from kafka_test_broker.broker import kill_with_parent
     from support.paths import KAFKA_CLIENT
 
     count = int(args.minutes * 60 * args.rate)
@@ -94,7 +102,7 @@ def main() -> int:
             command = [str(baked.python), str(KAFKA_CLIENT), "produce", "--bootstrap", kafka.bootstrap]
             command += ["--topic", support.EVENTS, "--generate", f"{run}:{count}:100", "--rate", str(args.rate)]
             log = (root / "producer.log").open("wb")
-            producer = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            producer = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=kill_with_parent)
             began = time.monotonic()
             samples: list[dict[str, float]] = []
             while True:
