@@ -10,18 +10,23 @@ seconds is stuck, and ``/health/live/`` fails while any is.
 What does not count: a partition without lag (an idle topic, or one caught up); one
 whose committed offset moves, however slowly; and any time while the worker is not
 ready (waiting for an assignment, rebalancing, recovering tables, shutting down, or
-without a reachable broker): the clocks start again once it is ready. Offsets are
-those Faust's monitor keeps (``app.monitor``: the last offset this worker committed
-and the log end offset it last saw), the figures of ``faust_consumer_lag``.
+without a reachable broker): the clocks start again once it is ready; and a partition
+just assigned, until its offsets move (the monitor still has those it had when it last
+moved away). Offsets are those Faust's monitor keeps (``app.monitor``: the last offset
+this worker committed and the log end offset it last saw), the figures of
+``faust_consumer_lag``; the assignments come from Faust's ``on_partitions_assigned``
+signal. Public Faust API only.
 """
 
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from faust.types import TP, AppT
 from mode import Service
+from mode.types.signals import BaseSignalT
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,20 @@ class StallDetector:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.clocks: dict[TP, Clock] = {}
+        # The monitor's (committed, end) of each partition when it was last assigned, until
+        # they change. Faust's monitor keeps a partition's offsets after it moves away, so
+        # one that comes back would show the lag it had then, which no commit of this
+        # worker moves while it has no new messages: it counts once its offsets move.
+        self.assigned: dict[TP, tuple[int | None, int | None]] = {}
+        # What the last look found held: a partition held throughout keeps its clock.
+        self.held: set[TP] = set()
+
+    def reassigned(
+        self, tps: Iterable[TP], committed: Mapping[TP, int], ends: Mapping[TP, int]
+    ) -> None:
+        """``tps`` were just assigned: of those not held at the last look, what the monitor
+        says counts once it changes."""
+        self.assigned = {tp: (committed.get(tp), ends.get(tp)) for tp in tps if tp not in self.held}
 
     def observe(
         self,
@@ -71,16 +90,22 @@ class StallDetector:
         ends: Mapping[TP, int],
         paused: bool = False,
     ) -> list[Stuck]:
-        """The stuck partitions of ``held`` at ``now``; ``paused``: the worker is not ready.
+        """The stuck partitions of ``held`` at ``now``.
 
         ``committed`` and ``ends`` are the monitor's offsets: what this worker committed
-        and the log end offsets it saw with the last messages it fetched.
+        and the log end offsets it saw with the last messages it fetched. ``paused``: the
+        worker is not ready.
         """
         held = set(held)
         # Partitions that moved away: a later assignment starts their clock afresh.
         self.clocks = {tp: clock for tp, clock in self.clocks.items() if tp in held}
+        self.held = held
         stuck = []
         for tp in sorted(held):
+            if tp in self.assigned:
+                if self.assigned[tp] == (committed.get(tp), ends.get(tp)):
+                    continue  # nothing fetched or committed since it was assigned
+                del self.assigned[tp]
             end = ends.get(tp)
             if end is None:
                 # Nothing fetched from it yet: nothing to process, no lag to tell.
@@ -122,6 +147,16 @@ class StallWatch(Service):
         # Often enough that a stall is noticed well within the timeout.
         self.interval = min(5.0, timeout / 4)
         self.stuck: list[Stuck] = []
+        # Before the streams resume: no message of the new assignment is fetched yet.
+        app.on_partitions_assigned.connect(self._on_partitions_assigned)
+
+    async def _on_partitions_assigned(
+        self, sender: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any
+    ) -> None:
+        # mode's signals call receivers with the sender, then what was sent: the assignment.
+        (assigned,) = args
+        monitor = self.app.monitor
+        self.detector.reassigned(assigned, monitor.tp_committed_offsets, monitor.tp_end_offsets)
 
     def held_partitions(self) -> set[TP]:
         """The partitions of this worker whose offsets its streams commit (no changelogs)."""
