@@ -8,11 +8,11 @@ By hand, not in CI (see README.md, "Soak")::
 It bakes the default answers and installs the wheel into a fresh uv venv (as the e2e
 tier does), starts a broker of ``kafka_test_broker/`` and ``<pkg> worker`` with its
 default settings, and sends events at ``--rate`` a second for ``--minutes``. Every 10 s
-it records the worker's resident memory (VmRSS), the events it has received and its lag
-(the sum of ``faust_consumer_lag``). At the end: RSS over time, its growth per hour (a
-least-squares line through the samples after the first quarter, once the buffers and
-caches have filled), the rate the worker kept up with, and the lag at the end. Results go
-to ``bench/results/soak-<UTC time>.json``.
+it records the worker's resident memory (VmRSS), the events it has received, its lag
+(the sum of ``faust_consumer_lag``) and whether ``/health/live/`` answers 200. At the
+end: RSS over time, its growth per hour (a least-squares line through the samples after
+the first quarter, once the buffers and caches have filled), the largest lag, and whether
+the worker caught up. Results go to ``bench/results/soak-<UTC time>.json``.
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def main() -> int:
                     "rss_mb": round(worker.vm_status("VmRSS") / 1024, 1),
                     "received": metric_total(page, "faust_messages_received_per_topic_total", topic=support.EVENTS),
                     "lag": metric_total(page, "faust_consumer_lag", topic=support.EVENTS),
+                    "live": worker.status("/health/live/")[0],
                 }
                 samples.append(sample)
                 print(json.dumps(sample), flush=True)
@@ -138,6 +139,7 @@ def main() -> int:
                     "rss_mb_growth_per_hour": round(slope_per_hour([(s["seconds"], s["rss_mb"]) for s in settled]), 1),
                     "lag_max": max(s["lag"] for s in samples),
                     "caught_up": samples[-1]["received"] >= count,
+                    "not_live_samples": sum(1 for s in samples if s.get("live", 200) != 200),
                 }
             )
             stop_began = time.monotonic()

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.e2e
 
 BACKLOG = 500_000
 KEYS = 16
+STALL_TIMEOUT = 30
 # The memory limit of the template's k8s/deployment.yaml: more, and the pod is OOM-killed.
 MEMORY_LIMIT_KB = 512 * 1024
 GRACE_PERIOD = float(
@@ -49,6 +50,8 @@ class Progress:
 
     worker: Worker
     samples: list[tuple[float, int, float]] = field(default_factory=list)
+    # Liveness answers other than 200: (seconds, status, body).
+    not_live: list[tuple[float, int, object]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
 
     def received(self) -> float:
@@ -62,6 +65,9 @@ class Progress:
             # Not answering yet (starting), or gone (stopped): no sample.
             with contextlib.suppress(OSError, AssertionError):
                 self.samples.append((time.monotonic(), self.worker.vm_status("VmRSS"), self.received()))
+                live, body = self.worker.status("/health/live/")
+                if live not in (200, 0):
+                    self.not_live.append((time.monotonic(), live, body))
             self.done.wait(1.0)
 
     def __enter__(self) -> Progress:
@@ -106,7 +112,8 @@ def test_a_backlog_of_500k_events_is_worked_off_and_a_sigterm_halfway_loses_noth
     # The broker's first consumer group makes its offsets topic: aiokafka logs the coordinator's
     # absence meanwhile as an error. A broker in service has that topic; so does this one now.
     baked.kafka_client("committed", "--bootstrap", bootstrap, "--group", f"{group}-warm-up", "--topic", EVENTS)
-    worker = start_worker(bootstrap, app_id=group)
+    # A stall timeout far below the default: a long backlog worked off steadily must not trip it.
+    worker = start_worker(bootstrap, app_id=group, STALL_TIMEOUT=str(STALL_TIMEOUT))
     with Progress(worker) as first:
         worker.ready(timeout=120)
         deadline = time.monotonic() + 600
@@ -131,6 +138,7 @@ def test_a_backlog_of_500k_events_is_worked_off_and_a_sigterm_halfway_loses_noth
     assert sum(count for key, count in counts.items() if key.startswith(run)) >= BACKLOG
     errors = [line for line in (output_first + worker.output).splitlines() if ERRORS.search(line)]
     assert not errors, errors[:10]
+    assert not first.not_live and not second.not_live, (first.not_live + second.not_live)[:3]
     peak = max(peak_first, peak_second)
     assert peak < MEMORY_LIMIT_KB, f"peak RSS {peak / 1024:.0f} MiB"
     say(
