@@ -67,7 +67,7 @@ def test_the_worker_rides_out_a_broker_crash_and_loses_nothing(
                 time.sleep(0.2)
             ready_again = samples[-1].at - returned_at
             produce(baked, bootstrap, after)
-            counted = tally(baked, bootstrap, ENRICHED, before + after, tmp_path, since=returned_at)
+            counted = tally(baked, bootstrap, ENRICHED, before + after, tmp_path, since=returned_at, timeout=900)
         assert worker.process is not None and worker.process.poll() is None, worker.tail()
         assert counted.missing == 0, f"events lost: {counted}"
         dead = [sample for sample in samples if sample.live != 200]

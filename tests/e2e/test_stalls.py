@@ -103,7 +103,7 @@ def test_liveness_fails_when_a_stream_stalls_and_only_then(
         stall_sent = time.time()
         send(baked, bootstrap, "stall", 1)
         send(baked, bootstrap, "nothing", 20)
-        deadline = time.monotonic() + STALL_TIMEOUT + 30
+        deadline = time.monotonic() + STALL_TIMEOUT + 40
         while not failures(samples, since=stall_sent):
             assert time.monotonic() < deadline, (samples[-3:], worker.tail())
             time.sleep(0.2)
@@ -114,7 +114,7 @@ def test_liveness_fails_when_a_stream_stalls_and_only_then(
     (stuck,) = body["partitions"]
     partition = int(re.match(rf"{re.escape(STALL_TOPIC)}\[(\d+)\]", stuck)[1])  # type: ignore[index]
     # Within the threshold (plus the check's period and a commit interval), never before it.
-    assert STALL_TIMEOUT - 4 <= failed_after <= STALL_TIMEOUT + 15, failed_after
+    assert STALL_TIMEOUT - 4 <= failed_after <= STALL_TIMEOUT + 25, failed_after
     lag = lag_of(worker, STALL_TOPIC)
     assert lag.get(partition, 0) >= 20, lag
     (logged,) = [line for line in worker.output.splitlines() if "Stalled:" in line]
