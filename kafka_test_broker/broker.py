@@ -231,6 +231,7 @@ class Broker:
         self.sasl_port = 0
         self.port = 0
         self.controller_port = 0
+        self.node_id = 1
         self.workdir: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self.timings: dict[str, float] = {}
@@ -312,42 +313,67 @@ class Broker:
         self.workdir = Path(tempfile.mkdtemp(prefix="kafka-e2e-"))
         self.port = self.requested_port or free_port()
         self.controller_port = free_port()
-        properties = {
-            "node.id": "1",
+        self._write_config()
+        began = time.monotonic()
+        self._format(cp)
+        self.timings["format"] = time.monotonic() - began
+        self._launch(cp)
+
+    def _properties(self) -> dict[str, str]:
+        # A node of a Cluster names every voter instead (controller.quorum.voters, a static quorum).
+        quorum = (
+            {}
+            if "controller.quorum.voters" in self.settings
+            else {"controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}"}
+        )
+        return {
+            "node.id": str(self.node_id),
             "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
-            "controller.quorum.bootstrap.servers": f"{HOST}:{self.controller_port}",
-            "log.dirs": str(self.workdir / "data"),
+            **quorum,
+            "log.dirs": str(self.data_dir),
             **self.settings,
             **self._sasl_properties(),
         }
+
+    @property
+    def data_dir(self) -> Path:
+        assert self.workdir is not None
+        return self.workdir / "data"
+
+    def _write_config(self) -> None:
+        assert self.workdir is not None
         config = self.workdir / "server.properties"
-        config.write_text("".join(f"{key}={value}\n" for key, value in properties.items()), encoding="utf-8")
+        config.write_text("".join(f"{key}={value}\n" for key, value in self._properties().items()), encoding="utf-8")
         log4j = self.workdir / "log4j2.properties"
         log4j.write_text(LOG4J2.format(log=self.log_file), encoding="utf-8")
-        jvm = [
+
+    def _jvm(self, cp: str) -> list[str]:
+        assert self.workdir is not None
+        return [
             java(),
             f"-Xmx{self.heap}",
             "-Xms128m",
             "-XX:+UseG1GC",
             "-XX:TieredStopAtLevel=1",
             "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dlog4j2.configurationFile={self.workdir / 'log4j2.properties'}",
             "-cp",
             cp,
         ]
 
-        began = time.monotonic()
+    def _format(self, cp: str, cluster_id: str | None = None, standalone: bool = True) -> None:
+        assert self.workdir is not None
         result = subprocess.run(
             [
-                *jvm,
+                *self._jvm(cp),
                 "kafka.tools.StorageTool",
                 "format",
                 "--cluster-id",
-                random_cluster_id(),
+                cluster_id or random_cluster_id(),
                 "--config",
-                str(config),
-                "--standalone",
+                str(self.workdir / "server.properties"),
+                *(["--standalone"] if standalone else []),
                 *self._scram_credentials(),
             ],
             capture_output=True,
@@ -356,12 +382,15 @@ class Broker:
         )
         if result.returncode != 0:
             raise BrokerError(f"formatting the storage failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-        self.timings["format"] = time.monotonic() - began
 
+    def _launch(self, cp: str, wait: bool = True) -> None:
+        """Run the broker on the formatted data directory; with ``wait``, until it answers."""
+        assert self.workdir is not None
         began = time.monotonic()
-        with (self.workdir / "stdout.log").open("wb") as output:
+        # Appends: a restarted broker's console follows the earlier run's.
+        with (self.workdir / "stdout.log").open("ab") as output:
             self.process = subprocess.Popen(
-                [*jvm, "kafka.Kafka", str(config)],
+                [*self._jvm(cp), "kafka.Kafka", str(self.workdir / "server.properties")],
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -369,6 +398,13 @@ class Broker:
                 start_new_session=True,
                 preexec_fn=kill_with_parent if sys.platform == "linux" else None,
             )
+        if wait:
+            self.wait_ready(began)
+
+    def wait_ready(self, began: float | None = None) -> None:
+        """Return once the broker answers a Metadata request that lists itself; raise if it cannot."""
+        assert self.process is not None
+        began = time.monotonic() if began is None else began
         deadline = began + self.start_timeout
         last_error: Exception | None = None
         while True:
@@ -387,6 +423,19 @@ class Broker:
                 )
             time.sleep(0.2)
         self.timings["ready"] = time.monotonic() - began
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed broker dies: no clean shutdown; its data and ports stay for ``restart()``."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def restart(self, wait: bool = True) -> None:
+        """Start a killed or stopped broker again, on the same data directory and ports."""
+        assert self.workdir is not None and self.process is None, "restart() follows kill()"
+        self._launch(classpath(), wait=wait)
 
     def _log_mentions(self, text: str) -> bool:
         if self.workdir is None:
@@ -440,6 +489,89 @@ class Broker:
     def _remove_workdir(self) -> None:
         if self.workdir is not None and not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# A production-shaped cluster: three copies of everything, writes acknowledged by two.
+CLUSTER_SETTINGS = {
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.replication.factor": "3",
+    "transaction.state.log.min.isr": "2",
+    "share.coordinator.state.topic.replication.factor": "3",
+    "share.coordinator.state.topic.min.isr": "2",
+    "default.replication.factor": "3",
+    "min.insync.replicas": "2",
+}
+
+
+class Cluster:
+    """``size`` brokers, each also a controller, in one KRaft quorum on free loopback ports.
+
+    ``nodes[i]`` is a ``Broker`` of node id ``i + 1``: ``kill()`` and ``restart()`` it as a
+    single broker. ``start()`` returns once every node answers a Metadata request;
+    ``stop()`` stops them all and removes their directories.
+    """
+
+    def __init__(
+        self,
+        size: int = 3,
+        *,
+        heap: str = "384m",
+        start_timeout: float = 180.0,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        self.nodes = [
+            Broker(heap=heap, start_timeout=start_timeout, settings={**CLUSTER_SETTINGS, **(settings or {})})
+            for _ in range(size)
+        ]
+        self.timings: dict[str, float] = {}
+
+    @property
+    def bootstrap(self) -> str:
+        """Every node's address, comma-separated, as Kafka's clients take them."""
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    def node(self, node_id: int) -> Broker:
+        return self.nodes[node_id - 1]
+
+    def __enter__(self) -> Cluster:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        began = time.monotonic()
+        cp = classpath()
+        cluster_id = random_cluster_id()
+        try:
+            for number, node in enumerate(self.nodes, start=1):
+                node.node_id = number
+                node.workdir = Path(tempfile.mkdtemp(prefix=f"kafka-e2e-node{number}-"))
+                node.port, node.controller_port = free_port(), free_port()
+            voters = ",".join(f"{node.node_id}@{HOST}:{node.controller_port}" for node in self.nodes)
+            for node in self.nodes:
+                node.settings["controller.quorum.voters"] = voters
+                node._write_config()
+                node._format(cp, cluster_id, standalone=False)
+            self.timings["format"] = time.monotonic() - began
+            # All at once: none answers before a majority of the quorum is up.
+            for node in self.nodes:
+                node._launch(cp, wait=False)
+            for node in self.nodes:
+                node.wait_ready(began)
+        except BrokerError:
+            self.stop()
+            raise
+        self.timings["total"] = time.monotonic() - began
+
+    def stop(self) -> None:
+        """Kill every node and remove its directory: with a node gone, the rest could not shut down cleanly."""
+        for node in self.nodes:
+            node.kill()
+            node.stop()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -228,3 +228,14 @@ def test_the_message_format_reaches_every_file_that_depends_on_it(baked: tuple[P
     # ServiceApp gives topics of Avro records the registry's wire format.
     service_app = (project / package / "runtime" / "faust_app.py").read_text(encoding="utf-8")
     assert ("value_serializer = avro_serializer(" in service_app) == avro
+
+
+def test_the_readme_documents_every_runtime_setting(baked: tuple[Path, dict[str, Any]]) -> None:
+    """Each field of RuntimeSettings has a row in the baked README's settings table, as an environment variable."""
+    project, context = baked
+    settings = (project / context["package_name"] / "runtime" / "settings.py").read_text(encoding="utf-8")
+    fields = re.findall(r"^    ([a-z_]+): [^=]+=", settings, re.MULTILINE)
+    rows = [line for line in (project / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    assert "stall_timeout" in fields
+    missing = [name for name in fields if not any(f"`{name.upper()}`" in row.split(" | ")[0] for row in rows)]
+    assert not missing, missing

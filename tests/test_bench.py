@@ -7,6 +7,7 @@ import pytest
 
 import report
 from bake import pytest_figures
+from soak import metric_total, slope_per_hour
 
 
 def test_summarize_takes_median_and_spread_of_each_metric() -> None:
@@ -49,3 +50,27 @@ def test_pytest_figures_come_from_the_summary_line(output: str, figures: dict[st
 def test_pytest_figures_refuse_other_output(output: str) -> None:
     with pytest.raises(RuntimeError, match="not a pytest summary line"):
         pytest_figures(output)
+
+
+def test_the_soak_fits_the_rss_growth_per_hour() -> None:
+    # 2 MiB more every 10 minutes, with noise that cancels out: 12 MiB an hour.
+    samples = [(minutes * 60.0, 100 + minutes / 5 + (0.5 if minutes % 20 else -0.5)) for minutes in range(0, 61, 10)]
+
+    assert slope_per_hour(samples) == pytest.approx(12.0, abs=1.5)
+    assert slope_per_hour([(0.0, 80.0), (600.0, 80.0)]) == 0.0
+    assert slope_per_hour([(0.0, 80.0)]) == 0.0
+
+
+def test_the_soak_adds_up_a_metric_over_its_labels() -> None:
+    page = "\n".join(
+        [
+            "# TYPE faust_consumer_lag gauge",
+            'faust_consumer_lag{partition="0",topic="page_views.events"} 3.0',
+            'faust_consumer_lag{partition="1",topic="page_views.events"} 4.0',
+            'faust_consumer_lag{partition="0",topic="page_views.enriched"} 100.0',
+        ]
+    )
+
+    assert metric_total(page, "faust_consumer_lag", topic="page_views.events") == 7.0
+    assert metric_total(page, "faust_consumer_lag") == 107.0
+    assert metric_total(page, "faust_events_total") == 0.0

@@ -298,3 +298,45 @@ def test_kubernetes_deployment_probes_health_runs_as_non_root_and_outlasts_shutd
     assert {"configMapRef": {"name": answers["project_slug"]}} in container["envFrom"]
     # Replicas forward key lookups (table_route) to each other at WEB_HOST: the pod's IP.
     assert {"name": "WEB_HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in container["env"]
+
+
+def seconds_of(option: str, text: str) -> float:
+    """The seconds of a Dockerfile HEALTHCHECK option, ``--interval=15s``."""
+    match = re.search(rf"--{option}=(\d+)s", text)
+    assert match, option
+    return float(match[1])
+
+
+def test_liveness_probes_fit_the_stall_timeout(baked: tuple[Path, dict[str, Any]]) -> None:
+    """A stall fails /health/live/ after STALL_TIMEOUT; the probes must notice it well within that again.
+
+    The probes' own window (period x failures) bounds how much later than the stall timeout the
+    restart comes; a window longer than the timeout would make the timeout meaningless, and a
+    probe timeout longer than its period would overlap probes.
+    """
+    project, answers = baked
+    settings = (project / answers["package_name"] / "runtime" / "settings.py").read_text(encoding="utf-8")
+    match = re.search(r"stall_timeout: float = Field\(default=([\d.]+)", settings)
+    assert match, "no stall_timeout in RuntimeSettings"
+    stall_timeout = float(match[1])
+    watch = (project / answers["package_name"] / "runtime" / "stalls.py").read_text(encoding="utf-8")
+    assert "min(5.0, timeout / 4)" in watch  # how often StallWatch looks
+
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    interval, timeout = seconds_of("interval", dockerfile), seconds_of("timeout", dockerfile)
+    retries = int(re.search(r"--retries=(\d+)", dockerfile)[1])  # type: ignore[index]
+    assert timeout < interval
+    assert interval > 5.0
+    assert interval * retries < stall_timeout
+    if not answers.get("kubernetes"):
+        return
+    (container,) = load(project / "k8s" / "deployment.yaml")["spec"]["template"]["spec"]["containers"]
+    liveness = container["livenessProbe"]
+    assert liveness["timeoutSeconds"] < liveness["periodSeconds"]
+    assert liveness["periodSeconds"] > 5.0
+    assert liveness["periodSeconds"] * liveness["failureThreshold"] < stall_timeout
+    # The web server answers before the broker does (the worker waits for it), so the startup
+    # probe's budget only covers the process's start.
+    startup = container["startupProbe"]
+    assert startup["httpGet"]["path"] == "/health/live/"
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60

@@ -19,6 +19,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e: runs baked services against a real Kafka broker started from Maven Central's jars"
     )
+    config.addinivalue_line("markers", "multi_broker: runs against a cluster of three brokers (-m multi_broker)")
 
 
 @pytest.fixture(scope="session")

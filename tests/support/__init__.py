@@ -38,7 +38,7 @@ from .baking import (
     tomllib,
     write_cookiecutter_config,
 )
-from .brokers import Broker, start_broker
+from .brokers import Broker, Cluster, start_broker, start_cluster
 from .commands import BIN, find_python, run, say, tool
 from .events import (
     APP,
@@ -54,13 +54,14 @@ from .events import (
     produce,
     ready_worker,
     streaming,
+    tally,
     true_counts,
 )
 from .forky_root import FORKY_RUN, in_forky_root, require_python, unavailable
 from .kcat import kcat_consume, kcat_produce
 from .paths import APP_TEMPLATE, REPO, SEED_APP, TEMPLATE
 from .schema_registry import SchemaRegistry
-from .workers import Worker, Workers
+from .workers import HealthSample, Worker, Workers
 
 __all__ = [
     "APP",
@@ -76,6 +77,8 @@ __all__ = [
     "SUPPORTED",
     "TEMPLATE",
     "Broker",
+    "Cluster",
+    "HealthSample",
     "Installed",
     "SchemaRegistry",
     "Worker",
@@ -105,7 +108,9 @@ __all__ = [
     "run_integration_tests",
     "say",
     "start_broker",
+    "start_cluster",
     "streaming",
+    "tally",
     "tomllib",
     "tool",
     "true_counts",

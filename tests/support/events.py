@@ -127,6 +127,61 @@ def consume(
     return [record["value"] for record in records]
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What scripts/kafka_client.py's ``tally`` found on a topic; times in seconds since the epoch."""
+
+    records: int
+    found: int
+    missing: int
+    missing_sample: list[str]
+    duplicates: int
+    first: float | None
+    last: float | None
+    first_since: float | None
+
+
+def tally(
+    baked: Installed,
+    bootstrap: str,
+    topic: str,
+    events: list[dict[str, Any]] | list[str],
+    root: Path,
+    *,
+    since: float = 0.0,
+    timeout: float = 120,
+    linger: float = 2,
+) -> Tally:
+    """Read ``topic`` until every event (or id) came out: the counts, and when the first and last came out.
+
+    ``first_since``: the first record at or after ``since``, whichever event it was.
+    """
+    ids = root / f"ids-{uuid.uuid4().hex[:8]}.txt"
+    with ids.open("w", encoding="utf-8") as file:
+        for event in events:
+            file.write(f"{event if isinstance(event, str) else event['id']}\n")
+    args = ["--ids", str(ids), "--since-ms", str(int(since * 1000)), "--timeout", str(timeout)]
+    began = time.monotonic()
+    (answer,) = baked.kafka_client(
+        "tally", "--bootstrap", bootstrap, "--topic", topic, *args, "--linger", str(linger), timeout=timeout + 120
+    )
+    say(f"tallied {answer['records']} records of {topic} in {time.monotonic() - began:.1f} s")
+
+    def seconds(name: str) -> float | None:
+        return None if answer[name] is None else answer[name] / 1000
+
+    return Tally(
+        records=answer["records"],
+        found=answer["found"],
+        missing=answer["missing"],
+        missing_sample=answer["missing_sample"],
+        duplicates=answer["duplicates"],
+        first=seconds("first_ms"),
+        last=seconds("last_ms"),
+        first_since=seconds("first_since_ms"),
+    )
+
+
 def enriched_of(values: list[dict[str, Any]], events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The enriched records of ``events``, by id (more than one per id means duplicates)."""
     wanted = {event["id"] for event in events}

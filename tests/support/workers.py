@@ -9,11 +9,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,43 @@ class Worker:
         except OSError:
             return False
 
+    def status(self, path: str, timeout: float = 5) -> tuple[int, Any]:
+        """GET ``path``: (status, decoded body); (0, the error) when the worker does not answer."""
+        try:
+            return self.get_with_status(path, timeout=timeout)
+        except (OSError, ValueError) as error:
+            return 0, repr(error)
+
+    @contextmanager
+    def sampling_health(self, interval: float = 0.5) -> Iterator[list[HealthSample]]:
+        """Ask /health/live/ and /health/ready/ every ``interval`` seconds in a thread, until the block ends."""
+        samples: list[HealthSample] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                at = time.time()
+                live, live_body = self.status("/health/live/")
+                ready, ready_body = self.status("/health/ready/")
+                samples.append(HealthSample(at, live, live_body, ready, ready_body))
+                done.wait(interval)
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        try:
+            yield samples
+        finally:
+            done.set()
+            thread.join(timeout=15)
+
+    def vm_status(self, field: str = "VmRSS") -> int:
+        """A field of /proc/<pid>/status in kB (VmRSS: resident memory now; VmHWM: its peak)."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+        raise AssertionError(f"no {field} in /proc/{self.process.pid}/status")
+
     def get_text(self, path: str, timeout: float = 10) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=timeout) as response:
             return str(response.read().decode())
@@ -147,6 +186,21 @@ class Worker:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace")
+
+
+@dataclass(frozen=True)
+class HealthSample:
+    """One look at the health views: when (epoch seconds), each view's status (0: no answer) and body."""
+
+    at: float
+    live: int
+    live_body: Any
+    ready: int
+    ready_body: Any
+
+    @property
+    def reason(self) -> str:
+        return str(self.ready_body.get("reason", "")) if isinstance(self.ready_body, dict) else ""
 
 
 class Workers:

@@ -1,3 +1,4 @@
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -5,9 +6,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
+from faust.types import TP
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.runtime.health import not_ready_because
+from {{ cookiecutter.package_name }}.runtime.stalls import Stuck
 
 
 def recovery() -> Recovery:
@@ -87,3 +90,29 @@ def test_not_ready_while_shutting_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(type(app), "should_stop", property(lambda _: True))
 
     assert not_ready_because(app) == "shutting down"
+
+
+@pytest.mark.usefixtures("processing")
+def test_not_ready_while_no_broker_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.broker_watch, "error", "kafka:9092: Connection refused")
+    monkeypatch.setattr(app.broker_watch, "unreachable_since", time.monotonic() - 12)
+
+    reason = "Kafka broker unreachable for 12 s (kafka:9092: Connection refused)"
+    assert not_ready_because(app) == reason
+
+
+async def test_liveness_answers_503_naming_the_stuck_partitions(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck = Stuck(TP("{{ cookiecutter.project_slug }}.events", 3), 100, 140, 301.0)
+    monkeypatch.setattr(app.stall_watch, "stuck", [stuck])
+
+    response = await client.get("/health/live/")
+
+    timeout = app.stall_watch.detector.timeout
+    assert response.status == 503
+    assert await response.json() == {
+        "status": "stalled",
+        "reason": f"1 partition(s) with lag and no commit for {timeout:.0f} s",
+        "partitions": ["{{ cookiecutter.project_slug }}.events[3] (committed 100, end 140, 301 s)"],
+    }

@@ -2,9 +2,10 @@
 
 ``ServiceApp`` (the ``faust.App`` that ``app.py`` creates) attaches it all through
 Faust's extension points: the worker's settings, dead letters, the health, metrics and
-AsyncAPI views, broker credentials, the log format, table routing across workers, and a
-Kafka consumer that reads every partition it takes over. The sub-apps' records derive
-from ``records.Record`` (plain values), and ``keys.keep_key()`` keeps a record's key.
+AsyncAPI views (with a watch on the brokers and on stalled streams), broker credentials,
+the log format, table routing across workers, and a Kafka consumer that reads every
+partition it takes over. The sub-apps' records derive from ``records.Record`` (plain
+values), and ``keys.keep_key()`` keeps a record's key.
 {%- if cookiecutter.message_format == "avro" %}
 Avro records travel in the Confluent Schema Registry wire format.
 {%- endif %}

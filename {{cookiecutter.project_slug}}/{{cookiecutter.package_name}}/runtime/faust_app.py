@@ -5,6 +5,7 @@ runtime through Faust's own extension points: the ``Topic``, ``Router`` and ``Wo
 classes, the Kafka transport, and the health, metrics and AsyncAPI views.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 import faust
@@ -13,6 +14,7 @@ import mode.loop
 from dataclasses_avroschema.faust import AvroRecord
 {%- endif %}
 from faust.types import CodecArg, ModelArg, TopicT, TransportT
+from mode import ServiceT
 {%- if cookiecutter.message_format == "avro" %}
 from schema_registry.client import SchemaRegistryClient
 {%- endif %}
@@ -21,13 +23,15 @@ from .asyncapi import AsyncAPIDocument
 {%- if cookiecutter.message_format == "avro" %}
 from .avro import avro_serializer
 {%- endif %}
+from .broker_watch import BrokerWatch, first_error
 from .dead_letters import DeadLetteringTopic
-from .health import Liveness, Readiness
+from .health import Liveness, Readiness, not_ready_because
 from .kafka_consumer import Transport
 from .logs import logging_config
 from .metrics import Metrics
 from .security import broker_credentials
 from .settings import RuntimeSettings
+from .stalls import StallWatch
 from .table_routing import SourceKeyRouter
 from .worker import Worker
 
@@ -60,6 +64,9 @@ class ServiceApp(faust.App):
             topic_replication_factor=settings.topic_replication_factor,
             topic_allow_declare=settings.topic_allow_declare,
             table_standby_replicas=settings.table_standby_replicas,
+            stream_buffer_maxsize=settings.stream_buffer_maxsize,
+            consumer_max_fetch_size=settings.consumer_max_fetch_size,
+            broker_max_poll_records=settings.broker_max_poll_records,
             store=settings.store,
             web_port=settings.web_port,
             web_host=settings.web_host,
@@ -73,10 +80,28 @@ class ServiceApp(faust.App):
         # The client caches ids and schemas, so the registry is asked once per schema.
         self.schema_registry = SchemaRegistryClient(url=settings.schema_registry_url)
 {%- endif %}
+        # Whether a broker answers (readiness), and whether streams stall (liveness).
+        self.broker_watch = BrokerWatch(settings.kafka_broker)
+        self.stall_watch = StallWatch(self, settings.stall_timeout, lambda: not_ready_because(self))
         self.page("/health/live/")(Liveness)
         self.page("/health/ready/")(Readiness)
         self.page("/metrics")(Metrics)
         self.page("/asyncapi.json")(AsyncAPIDocument)
+
+    def on_init_dependencies(self) -> Iterable[ServiceT]:
+        # mode starts these with the app, before Faust's own services.
+        return [self.broker_watch, self.stall_watch, *super().on_init_dependencies()]
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        if await first_error(self.broker_watch.addresses) is None:
+            return
+        # No broker yet: Faust's producer would fail to bootstrap and the worker exit.
+        # Start the web server first, so that the probes see it live and not ready, and
+        # wait; Faust's Kafka services start once a broker answers.
+        if self.conf.web_enabled:
+            await self.web.maybe_start()
+        await self.broker_watch.wait_until_reachable(self)
 
     def _new_transport(self) -> TransportT:
         # Faust has no setting for the consumer class: this private hook is where the

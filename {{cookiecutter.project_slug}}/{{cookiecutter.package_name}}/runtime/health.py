@@ -1,18 +1,27 @@
 """Health endpoints for the platform that runs the worker.
 
-Liveness: the web server answers, so the event loop is not blocked. Readiness: the
-worker holds its partitions and processes them, so a rolling update may move on.
+Liveness: the web server answers, so the event loop is not blocked, and no partition
+is stalled (``stalls.py``): a worker that holds partitions with lag whose committed
+offsets stopped advancing fails it, so that the platform restarts it. Readiness: a
+broker is reachable (``broker_watch.py``) and the worker holds its partitions and
+processes them, so a rolling update may move on.
 """
 
 from faust import web
 from faust.tables.manager import TableManager
 from faust.types import AppT
 
+from .broker_watch import BrokerWatch
+from .stalls import StallWatch
+
 
 def not_ready_because(worker: AppT) -> str | None:
     """Why ``worker`` cannot process events now, or ``None`` when it can."""
     if worker.should_stop:
         return "shutting down"
+    brokers = getattr(worker, "broker_watch", None)
+    if isinstance(brokers, BrokerWatch) and (unreachable := brokers.unreachable_because()):
+        return unreachable
     if worker.rebalancing_count == 0:
         return "waiting for its first partition assignment"
     if worker.rebalancing:
@@ -23,11 +32,27 @@ def not_ready_because(worker: AppT) -> str | None:
     return None
 
 
+def stalled(worker: AppT) -> StallWatch | None:
+    """The worker's ``StallWatch`` while it finds partitions stuck, else ``None``."""
+    watch = getattr(worker, "stall_watch", None)
+    return watch if isinstance(watch, StallWatch) and watch.stuck else None
+
+
 class Liveness(web.View):
-    """``/health/live/``: 200 while the worker runs; the image's HEALTHCHECK polls it."""
+    """``/health/live/``: 200 while the worker runs and no partition stalls, else 503 and which."""
 
     async def get(self, request: web.Request) -> web.Response:
-        return self.json({"status": "ok"})
+        watch = stalled(self.app)
+        if watch is None:
+            return self.json({"status": "ok"})
+        return self.json(
+            {
+                "status": "stalled",
+                "reason": watch.stalled_because(),
+                "partitions": [str(entry) for entry in watch.stuck],
+            },
+            status=503,
+        )
 
 
 class Readiness(web.View):

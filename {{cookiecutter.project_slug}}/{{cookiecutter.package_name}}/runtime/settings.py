@@ -50,6 +50,24 @@ class RuntimeSettings(BaseSettings):
     # like a crash too. The broker accepts 6 s and more.
     broker_session_timeout: float = Field(default=60.0, ge=6)
     broker_heartbeat_interval: float = Field(default=3.0, gt=0)
+    # Seconds a partition may have lag while its committed offset stands still before
+    # /health/live/ fails and the platform restarts the worker (runtime/stalls.py). Longer
+    # than the slowest event or batch an agent may legitimately take: a commit follows
+    # every acknowledged event within Faust's commit interval (2.8 s).
+    stall_timeout: float = Field(default=300.0, ge=10)
+    # What bounds the worker's memory however long the backlog (a burst, a catch-up after
+    # an outage); each is Faust's setting of the same name.
+    # Events each stream holds decoded ahead of its agent. A full buffer pauses fetching
+    # from the topic's partitions until it drains to half, so this caps the records
+    # in memory per stream; more only adds memory (more did not add throughput).
+    stream_buffer_maxsize: int = Field(default=4096, ge=1)
+    # Bytes the broker returns per partition and fetch, which the consumer keeps until
+    # the streams take them: at most this times the partitions held. At least the
+    # largest message; more did not add throughput either.
+    consumer_max_fetch_size: int = Field(default=1024**2, ge=1024)
+    # Records one poll hands Faust, however many were fetched: a bounded batch per step
+    # of the consumer, so that a backlog enters the stream buffers in small portions.
+    broker_max_poll_records: int = Field(default=500, ge=1)
     # Workers that keep a warm copy of each table partition, to take it over on a move.
     table_standby_replicas: int = Field(default=1, ge=0)
     # The levels Faust's --loglevel takes; "warning" is read as "warn".
