@@ -187,6 +187,17 @@ class StandIns:
         self.timings[name] = time.monotonic() - began
         say(f"built {name} in {self.timings[name]:.0f} s")
 
+    def _build_staged(self, name: str, key: str, context: Path, extra: dict[str, Path], **build_args: str) -> None:
+        """Build ``name`` from a copy of ``context`` (no pom.xml, no bytecode) plus the ``extra`` files."""
+        began = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="cfs-image-") as tmp:
+            staged = Path(tmp) / "context"
+            shutil.copytree(context, staged, ignore=shutil.ignore_patterns("pom.xml", "__pycache__"))
+            for relative, source in extra.items():
+                (staged / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, staged / relative)
+            self._build(name, staged, key, began, **build_args)
+
     def base(self) -> str:
         """The Debian root every stand-in starts from, made with debootstrap."""
         key = _digest(SUITE, ",".join(BASE_PACKAGES))
@@ -263,14 +274,7 @@ class StandIns:
         key = _digest(self._image_id(base), KAFKA_CONTEXT, *jars)
         if self._label(name) == key:
             return name
-        began = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="cfs-kafka-") as tmp:
-            staged = Path(tmp) / "context"
-            shutil.copytree(KAFKA_CONTEXT, staged, ignore=shutil.ignore_patterns("pom.xml"))
-            (staged / "libs").mkdir()
-            for jar in jars:
-                shutil.copy(jar, staged / "libs" / jar.name)
-            self._build(name, staged, key, began, BASE=base)
+        self._build_staged(name, key, KAFKA_CONTEXT, {f"libs/{jar.name}": jar for jar in jars}, BASE=base)
         return name
 
     def registry(self, tag: str) -> str:
@@ -280,10 +284,5 @@ class StandIns:
         key = _digest(self._image_id(base), REGISTRY_CONTEXT, REGISTRY_MODULE)
         if self._label(name) == key:
             return name
-        began = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="cfs-registry-") as tmp:
-            staged = Path(tmp) / "context"
-            shutil.copytree(REGISTRY_CONTEXT, staged, ignore=shutil.ignore_patterns("__pycache__"))
-            shutil.copy(REGISTRY_MODULE, staged / REGISTRY_MODULE.name)
-            self._build(name, staged, key, began, BASE=base)
+        self._build_staged(name, key, REGISTRY_CONTEXT, {REGISTRY_MODULE.name: REGISTRY_MODULE}, BASE=base)
         return name

@@ -98,7 +98,7 @@ def test_an_event_posted_over_http_comes_back_in_the_counts(stack: Stack) -> Non
         post_event(stack, app, key)
         began = time.monotonic()
         answer = wait_for(
-            f"a count for {key} from /{app}/counts/", lambda app=app, key=key: counted(port, app, key), 60
+            f"a count for {key} from /{app}/counts/", lambda app=app, key=key: counted(port, app, key), 120
         )
         say(f"{app}: POSTed event counted after {time.monotonic() - began:.1f} s: {answer}")
         assert answer == {"key": key, "count": 1}
@@ -128,7 +128,7 @@ def test_kafkas_console_consumer_shows_the_enriched_record(stack: Stack) -> None
                     return dict(record)
             return None
 
-        record = wait_for(f"{app}.enriched record of event {event['id']}", find_record, 90, interval=0)
+        record = wait_for(f"{app}.enriched record of event {event['id']}", find_record, 240, interval=0)
         say(f"{app}.enriched, read by kafka-console-consumer.sh in the kafka container: {record}")
         assert {name: record[name] for name in event} == event
         assert record["key_count"] == 1
@@ -201,7 +201,7 @@ def test_scaled_out_workers_share_the_partitions(stack: Stack) -> None:
                 return None
         return members if len(members) == expected else None
 
-    members = wait_for("every worker in the group, each events partition owned once", settled, 120, interval=2)
+    members = wait_for("every worker in the group, each events partition owned once", settled, 240, interval=2)
     for member in members:
         say(f"group member {member['host']}: {sorted(member['assignment'].items())}")
     for app in stack.apps:
@@ -217,7 +217,7 @@ def test_scaled_out_workers_share_the_partitions(stack: Stack) -> None:
     for key in keys:
         post_event(stack, app, key)
     for key in keys:
-        wait_for(f"a count for {key}", lambda key=key: counted(ports[0], app, key), 60)
+        wait_for(f"a count for {key}", lambda key=key: counted(ports[0], app, key), 120)
     answers = {(port, key): http("GET", port, f"/{app}/counts/{key}/") for port in ports for key in keys}
     assert answers == {(port, key): (200, {"key": key, "count": 1}) for port in ports for key in keys}
 
