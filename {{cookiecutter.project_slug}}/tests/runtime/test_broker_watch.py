@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from {{ cookiecutter.package_name }}.runtime import broker_watch
 from {{ cookiecutter.package_name }}.runtime.broker_watch import (
     BrokerWatch,
     bootstrap_addresses,
@@ -83,7 +84,7 @@ async def test_waiting_for_the_broker_logs_one_line_and_ends_when_it_answers(
 ) -> None:
     port = closed_port()
     watch = BrokerWatch(f"kafka://127.0.0.1:{port}")
-    monkeypatch.setattr("{{ cookiecutter.package_name }}.runtime.broker_watch.CHECK_INTERVAL", 0.05)
+    monkeypatch.setattr(broker_watch, "CHECK_INTERVAL", 0.05)
     server: list[socket.socket] = []
 
     async def broker_appears() -> None:
