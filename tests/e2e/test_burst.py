@@ -35,7 +35,7 @@ pytestmark = pytest.mark.e2e
 
 BACKLOG = 500_000
 KEYS = 16
-STALL_TIMEOUT = 30
+STALL_TIMEOUT = 60
 # The memory limit of the template's k8s/deployment.yaml: more, and the pod is OOM-killed.
 MEMORY_LIMIT_KB = 512 * 1024
 GRACE_PERIOD = float(
@@ -112,7 +112,8 @@ def test_a_backlog_of_500k_events_is_worked_off_and_a_sigterm_halfway_loses_noth
     # The broker's first consumer group makes its offsets topic: aiokafka logs the coordinator's
     # absence meanwhile as an error. A broker in service has that topic; so does this one now.
     baked.kafka_client("committed", "--bootstrap", bootstrap, "--group", f"{group}-warm-up", "--topic", EVENTS)
-    # A stall timeout far below the default: a long backlog worked off steadily must not trip it.
+    # A fifth of the default stall timeout: a long backlog worked off steadily must not trip it,
+    # though Faust serves the partitions unevenly (one may wait a minute on a busy machine).
     worker = start_worker(bootstrap, app_id=group, STALL_TIMEOUT=str(STALL_TIMEOUT))
     with Progress(worker) as first:
         worker.ready(timeout=120)

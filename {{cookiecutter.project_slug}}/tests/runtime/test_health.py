@@ -114,5 +114,5 @@ async def test_liveness_answers_503_naming_the_stuck_partitions(
     assert await response.json() == {
         "status": "stalled",
         "reason": f"1 partition(s) with lag and no commit for {timeout:.0f} s",
-        "partitions": ["{{ cookiecutter.project_slug }}.events[3] (committed 100, end 140, 301 s)"],
+        "partitions": [f"{stuck.tp.topic}[3] (committed 100, end 140, 301 s)"],
     }

@@ -8,6 +8,7 @@ from {{ cookiecutter.package_name }}.runtime.stalls import StallDetector, StallW
 
 EVENTS = TP("{{ cookiecutter.project_slug }}.events", 0)
 OTHER = TP("{{ cookiecutter.project_slug }}.events", 1)
+ENRICHED = TP("{{ cookiecutter.project_slug }}.enriched", 0)
 TIMEOUT = 60.0
 
 
@@ -98,14 +99,37 @@ def test_a_partition_that_moved_away_and_back_starts_a_new_clock() -> None:
 
 
 def test_only_stuck_partitions_are_named() -> None:
-    detector = assigned(EVENTS, OTHER)
-    offsets = {EVENTS: 100, OTHER: 7}
-    detector.observe(0.0, {EVENTS, OTHER}, offsets, {EVENTS: 120, OTHER: 7})
+    detector = assigned(EVENTS, ENRICHED)
+    offsets = {EVENTS: 100, ENRICHED: 7}
+    detector.observe(0.0, {EVENTS, ENRICHED}, offsets, {EVENTS: 120, ENRICHED: 7})
 
-    stuck = detector.observe(61.0, {EVENTS, OTHER}, offsets, {EVENTS: 120, OTHER: 9})
+    stuck = detector.observe(61.0, {EVENTS, ENRICHED}, offsets, {EVENTS: 120, ENRICHED: 9})
 
-    # OTHER was caught up at the last look: its clock starts now.
+    # ENRICHED was caught up at the last look: its clock starts now.
     assert [entry.tp for entry in stuck] == [EVENTS]
+
+
+def test_a_partition_waiting_its_turn_while_its_topic_moves_is_not_stuck() -> None:
+    detector = assigned(EVENTS, OTHER)
+    ends = {EVENTS: 500, OTHER: 500}
+    for step in range(10):
+        # OTHER's commits move; EVENTS waits for a long while, as under a backlog.
+        offsets = {EVENTS: 100, OTHER: 100 + step}
+        assert detector.observe(step * 30.0, {EVENTS, OTHER}, offsets, ends) == []
+
+
+def test_a_topic_whose_partitions_all_stop_names_each_of_them() -> None:
+    detector = assigned(EVENTS, OTHER)
+    offsets = {EVENTS: 100, OTHER: 50}
+    ends = {EVENTS: 500, OTHER: 500}
+    detector.observe(0.0, {EVENTS, OTHER}, offsets, ends)
+    detector.observe(5.0, {EVENTS, OTHER}, {**offsets, OTHER: 60}, ends)
+
+    # EVENTS has not moved for 60 s, but OTHER moved 55 s ago: not yet.
+    assert detector.observe(60.0, {EVENTS, OTHER}, {**offsets, OTHER: 60}, ends) == []
+    stuck = detector.observe(65.0, {EVENTS, OTHER}, {**offsets, OTHER: 60}, ends)
+
+    assert [(entry.tp, entry.seconds) for entry in stuck] == [(EVENTS, 65.0), (OTHER, 60.0)]
 
 
 def watch(ready: bool = True) -> StallWatch:

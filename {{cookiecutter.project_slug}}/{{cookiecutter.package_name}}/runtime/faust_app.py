@@ -66,7 +66,6 @@ class ServiceApp(faust.App):
             table_standby_replicas=settings.table_standby_replicas,
             stream_buffer_maxsize=settings.stream_buffer_maxsize,
             consumer_max_fetch_size=settings.consumer_max_fetch_size,
-            broker_max_poll_records=settings.broker_max_poll_records,
             store=settings.store,
             web_port=settings.web_port,
             web_host=settings.web_host,

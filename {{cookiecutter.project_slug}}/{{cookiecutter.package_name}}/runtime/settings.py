@@ -65,9 +65,6 @@ class RuntimeSettings(BaseSettings):
     # the streams take them: at most this times the partitions held. At least the
     # largest message; more did not add throughput either.
     consumer_max_fetch_size: int = Field(default=1024**2, ge=1024)
-    # Records one poll hands Faust, however many were fetched: a bounded batch per step
-    # of the consumer, so that a backlog enters the stream buffers in small portions.
-    broker_max_poll_records: int = Field(default=500, ge=1)
     # Workers that keep a warm copy of each table partition, to take it over on a move.
     table_standby_replicas: int = Field(default=1, ge=0)
     # The levels Faust's --loglevel takes; "warning" is read as "warn".

@@ -5,7 +5,10 @@ fetching, commits that stopped) keeps its process and web server up, so a livene
 probe that only asks "does it answer" never restarts it. ``StallWatch`` looks, every
 few seconds, at each partition the worker holds: one that has messages this worker has
 not committed (lag) and whose committed offset has not moved for ``STALL_TIMEOUT``
-seconds is stuck, and ``/health/live/`` fails while any is.
+seconds is stuck, unless another partition of its topic with lag moves meanwhile (one
+agent reads them all, and Faust serves them unevenly under a backlog), and
+``/health/live/`` fails while any is. So a single partition that stops while the rest
+of its topic moves is not told apart from one that waits its turn.
 
 What does not count: a partition without lag (an idle topic, or one caught up); one
 whose committed offset moves, however slowly; and any time while the worker is not
@@ -100,7 +103,7 @@ class StallDetector:
         # Partitions that moved away: a later assignment starts their clock afresh.
         self.clocks = {tp: clock for tp, clock in self.clocks.items() if tp in held}
         self.held = held
-        stuck = []
+        candidates = []
         for tp in sorted(held):
             if tp in self.assigned:
                 if self.assigned[tp] == (committed.get(tp), ends.get(tp)):
@@ -123,8 +126,13 @@ class StallDetector:
             ):
                 self.clocks[tp] = Clock(offset, now, lagging)
             elif now - clock.since >= self.timeout:
-                stuck.append(Stuck(tp, offset, end, now - clock.since))
-        return stuck
+                candidates.append(Stuck(tp, offset, end, now - clock.since))
+        # One agent reads all of a topic's partitions, and under a backlog Faust serves them
+        # unevenly: one may wait its turn for a minute while the others move. A topic stalls
+        # when none of its partitions with lag moves.
+        late = {entry.tp for entry in candidates}
+        moving = {tp.topic for tp, clock in self.clocks.items() if clock.lagging and tp not in late}
+        return [entry for entry in candidates if entry.tp.topic not in moving]
 
 
 class StallWatch(Service):
