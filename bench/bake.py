@@ -6,7 +6,7 @@ One command (see README.md, "Benchmark")::
     .venv/bin/python bench/bake.py --baseline ../before     # and another checkout beside it
 
 For each checkout, once: a bake with the default answers into a fresh uv venv with the
-project and its dev extra (``pip install -e '.[dev]'``, as ``make install`` does), and
+project and its dev group (``uv sync``, as ``make install`` does), and
 one untimed run of each measured command, so that every timed run finds the bytecode
 caches a user's second run finds. Then, in every repetition (alternating which checkout
 goes first, so that a drift of the machine's load hits both):

@@ -4,6 +4,7 @@ Each baked Dockerfile, Compose file and CI file goes through the linter or schem
 platform uses, and the promises the README makes about them are asserted directly.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -192,7 +193,7 @@ def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
             assert re.search(r"@v\d+\.\d+\.\d+$", step["uses"]), f"unpinned action: {step['uses']}"
     integration = workflow["jobs"]["integration"]
     assert re.fullmatch(r"apache/kafka:\d+\.\d+\.\d+", integration["services"]["kafka"]["image"])
-    (step,) = (step for step in integration["steps"] if step.get("run") == "pytest -m integration")
+    (step,) = (step for step in integration["steps"] if step.get("run") == "uv run --locked pytest -m integration")
     if answers["message_format"] == "avro":
         # A registry beside the broker, which it reaches on the services' network.
         registry = integration["services"]["schema-registry"]
@@ -206,6 +207,50 @@ def test_github_workflow_has_least_privilege_pinned_actions_and_a_python_matrix(
     commands = "\n".join(step.get("run", "") for step in job["steps"])
     for check in ("ruff check", "ruff format --check", "mypy", "pytest"):
         assert check in commands
+
+
+def ci_commands(project: Path) -> list[str]:
+    """Every shell command of the baked CI, whichever provider it is for."""
+    commands = []
+    workflow, gitlab = project / ".github" / "workflows" / "ci.yml", project / ".gitlab-ci.yml"
+    if workflow.exists():
+        jobs = load(workflow)["jobs"].values()
+        commands += [line for job in jobs for step in job["steps"] for line in step.get("run", "").splitlines()]
+    if gitlab.exists():
+        jobs = [job for job in load(gitlab).values() if isinstance(job, dict) and "script" in job]
+        commands += [line for job in jobs for line in (*job.get("before_script", []), *job["script"])]
+    return commands
+
+
+def test_ci_and_the_image_install_exactly_what_uv_lock_pins(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, answers = baked
+    commands = ci_commands(project)
+    if answers.get("ci", "github") != "none":
+        installs = [command for command in commands if "install" in command or " sync" in command]
+        # uv itself at one version, then the project from the lock; nothing resolved anew.
+        assert installs and all(
+            command.startswith("uv sync --locked") or re.fullmatch(r"python -m pip install 'uv==[\d.]+'", command)
+            for command in installs
+        ), installs
+        assert all(command.startswith("uv run --locked ") for command in commands if command.startswith("uv run"))
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY pyproject.toml uv.lock " in dockerfile
+    assert "RUN uv sync --locked --no-dev --no-editable" in dockerfile
+    assert "!uv.lock" in (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_update_bot_config_matches_its_schema(baked: tuple[Path, dict[str, Any]]) -> None:
+    project, answers = baked
+    dependabot, renovate = project / ".github" / "dependabot.yml", project / "renovate.json"
+    ci = answers.get("ci", "github")
+    assert (dependabot.exists(), renovate.exists()) == (ci == "github", ci == "gitlab")
+    if dependabot.exists():
+        run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", dependabot)
+        ecosystems = {update["package-ecosystem"] for update in load(dependabot)["updates"]}
+        assert ecosystems == {"uv", "github-actions", "docker"}
+    if renovate.exists():
+        run(tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", renovate)
+        assert json.loads(renovate.read_text(encoding="utf-8"))["lockFileMaintenance"]["enabled"] is True
 
 
 def test_ci_scripts_pass_shellcheck() -> None:

@@ -21,6 +21,7 @@ from support import (
     APP,
     ENRICHED,
     EVENTS,
+    REPO,
     SEED_APP,
     SUMMARIES,
     Installed,
@@ -322,3 +323,24 @@ def test_json_logs_are_one_object_per_line(baked: Installed, kafka_bootstrap: st
     assert {"time", "level", "logger", "process", "message"} <= set(records[0])
     assert any(record["message"].endswith("Worker ready") for record in records)
     assert not [line for line in worker.output.splitlines() if line.startswith("[20")], "a plain-text log line"
+
+
+LOG_LEVELS = json.loads((REPO / "cookiecutter.json").read_text(encoding="utf-8"))["log_level"]
+
+
+@pytest.mark.parametrize("level", [*LOG_LEVELS, "warning"])
+def test_the_worker_starts_at_every_offered_log_level(
+    baked: Installed, kafka_bootstrap: str, start_worker: Workers, level: str
+) -> None:
+    """Each answer of `log_level`, and LOG_LEVEL=warning, which Faust's CLI calls warn."""
+    create_topics(baked, kafka_bootstrap)
+    worker = start_worker(kafka_bootstrap, LOG_LEVEL=level)
+    deadline = time.monotonic() + 90
+    # At warn and above there is no "Worker ready" line to wait for: ask the worker.
+    while not (worker.is_live() and worker.get_with_status("/health/ready/")[0] == 200):
+        assert worker.process is not None and worker.process.poll() is None, worker.tail()
+        assert time.monotonic() < deadline, worker.tail()
+        time.sleep(0.5)
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+    quiet = level in ("warn", "warning", "error")
+    assert ("Worker ready" in worker.output) != quiet, worker.tail()

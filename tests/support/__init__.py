@@ -4,7 +4,7 @@ By concern:
 
 - ``paths``: the checkout, its template, the scripts below;
 - ``commands``: the dev group's tools, other Pythons' interpreters, ``run``, ``say``;
-- ``baking``: ``bake_and_install`` (editable with the dev extra, or from the wheel),
+- ``baking``: ``bake_and_install`` (as ``make install`` does, or as the image does),
   ``install`` of a project baked otherwise, the installed project, what a bake holds,
   the baked project's integration tests;
 - ``forky_root``: Pythons the host lacks (3.14), from the Debian forky root;

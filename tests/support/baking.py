@@ -13,7 +13,7 @@ from typing import Any
 
 from cookiecutter.main import cookiecutter
 
-from .commands import find_python, run, say, tool
+from .commands import BIN, find_python, run, say, tool
 from .forky_root import FORKY_RUN, in_forky_root
 from .paths import APP_TEMPLATE, KAFKA_CLIENT, REPO
 
@@ -92,8 +92,10 @@ class Installed:
         self, command: str, *args: str, check: bool = True, env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` (the venv's own if it has one) in the project, the venv activated."""
-        # The venv's tools come first on PATH, as after `source .venv/bin/activate`.
-        venv = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(self.bin.parent)}
+        # The venv's tools come first on PATH, as after `source .venv/bin/activate`, then
+        # the dev group's (uv, which the Makefile runs).
+        path = os.pathsep.join([str(self.bin), str(BIN), os.environ["PATH"]])
+        venv = {"PATH": path, "VIRTUAL_ENV": str(self.bin.parent)}
         # lexists: in a forky root's venv, bin/python links to a path only the root has.
         return run(
             *self.prefix,
@@ -121,9 +123,10 @@ def bake_and_install(
 ) -> Installed:
     """Bake ``answers`` of ``template`` into ``output_dir`` and install the project into a fresh uv venv, its ``.venv``.
 
-    By default the project is installed editable with its dev extra, as ``make install``
-    does, for its own tests and linters; with ``wheel``, ``uv build`` makes its wheel and
-    that is installed, not editable and without the extra, as the Dockerfile installs it.
+    By default the project is installed as ``make install`` does (``uv sync``: the dev
+    group, the service editable, uv.lock written), for its own tests and linters; with
+    ``wheel``, as the Dockerfile installs it: what uv.lock pins, without the dev group,
+    the service as a built wheel (``uv sync --locked --no-dev --no-editable``).
     Without a ``python_version`` answer: the first of the template's Pythons that has an
     interpreter here. ``template`` is this checkout unless a benchmark bakes another one.
     """
@@ -142,7 +145,7 @@ def bake_and_install(
     )
     baked = time.perf_counter()
     installed = install(project, answers, wheel=wheel)
-    how = "its wheel built and installed" if wheel else "installed editable with the dev extra"
+    how = "installed from uv.lock as the image is" if wheel else "installed as make install does"
     say(
         f"baked {project.name} (apps={answers.get('apps', 'default')}, Python {answers['python_version']}) "
         f"in {baked - started:.1f} s; {how} in {time.perf_counter() - baked:.1f} s",
@@ -164,17 +167,13 @@ def install(project: Path, answers: Mapping[str, Any], *, wheel: bool = False) -
         python, uv, prefix = f"/usr/bin/python{version}", "uv", [str(FORKY_RUN), "--bind", str(project.parent), "--"]
     python = python or sys.executable
     env = {"UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
+    sync = [*prefix, uv, "sync", "--python", python]
     if wheel:
-        dist = project / "dist"
-        run(*prefix, uv, "build", "--wheel", "--python", python, "--out-dir", dist, project, cwd=project, env=env)
-        wheels = sorted(dist.glob("*.whl"))
-        assert len(wheels) == 1, wheels
-        target = [str(wheels[0])]
+        run(*prefix, uv, "lock", "--python", python, cwd=project, env=env, timeout=900)
+        run(*sync, "--locked", "--no-dev", "--no-editable", cwd=project, env=env, timeout=900)
     else:
-        target = ["-e", ".[dev]"]
-    run(*prefix, uv, "venv", "--python", python, ".venv", cwd=project, env=env)
+        run(*sync, cwd=project, env=env, timeout=900)
     venv_python = project / ".venv" / "bin" / "python"
-    run(*prefix, uv, "pip", "install", "--python", venv_python, *target, cwd=project, env=env, timeout=900)
     context = json.loads(json.dumps(answers))
     context.setdefault("apps", "page_views")
     context["package_name"] = project.name.replace("-", "_")

@@ -1,8 +1,8 @@
 """``ServiceApp``: the ``faust.App`` of the service, configured from its settings.
 
 It passes Faust its settings as documented constructor arguments and attaches the
-runtime through Faust's own extension points: the ``Topic`` and ``Router`` classes,
-the Kafka transport, and the health, metrics and AsyncAPI views.
+runtime through Faust's own extension points: the ``Topic``, ``Router`` and ``Worker``
+classes, the Kafka transport, and the health, metrics and AsyncAPI views.
 """
 
 from typing import Any
@@ -29,6 +29,7 @@ from .metrics import Metrics
 from .security import broker_credentials
 from .settings import RuntimeSettings
 from .table_routing import SourceKeyRouter
+from .worker import Worker
 
 
 class ServiceApp(faust.App):
@@ -65,6 +66,7 @@ class ServiceApp(faust.App):
             logging_config=logging_config(settings.log_format),
             Topic=DeadLetteringTopic,
             Router=SourceKeyRouter,
+            Worker=Worker,
             **options,
         )
 {%- if cookiecutter.message_format == "avro" %}

@@ -8,7 +8,7 @@ in upper case (``KAFKA_BROKER``, ``WEB_PORT``…) or a line in ``.env``.
 import sys
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,7 +52,8 @@ class RuntimeSettings(BaseSettings):
     broker_heartbeat_interval: float = Field(default=3.0, gt=0)
     # Workers that keep a warm copy of each table partition, to take it over on a move.
     table_standby_replicas: int = Field(default=1, ge=0)
-    log_level: Literal["debug", "info", "warning", "error"] = "{{ cookiecutter.log_level }}"
+    # The levels Faust's --loglevel takes; "warning" is read as "warn".
+    log_level: Literal["debug", "info", "warn", "error"] = "{{ cookiecutter.log_level }}"
     # "json": one JSON object per line, for log collectors; "text" reads better in a terminal.
     log_format: Literal["text", "json"] = "text"
 {%- if cookiecutter.table_store == "rocksdb" %}
@@ -67,6 +68,14 @@ class RuntimeSettings(BaseSettings):
     # The worker's event loop. uvloop (libuv) spends less CPU per message than asyncio's
     # own loop; it is not made for Windows, where "asyncio" is the default.
     event_loop: Literal["uvloop", "asyncio"] = "asyncio" if sys.platform == "win32" else "uvloop"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _as_faust_names_it(cls, level: object) -> object:
+        if isinstance(level, str):
+            level = level.lower()
+            return "warn" if level == "warning" else level
+        return level
 
     @model_validator(mode="after")
     def _credentials_fit_the_protocol(self) -> Self:
