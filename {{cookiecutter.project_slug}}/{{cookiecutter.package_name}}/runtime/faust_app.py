@@ -119,9 +119,6 @@ class ServiceApp(faust.App):
 
         Records of ``AvroRecord`` models go in the registry's wire format.
         """
-{%- else %}"""
-{%- endif %}
-{%- if cookiecutter.message_format == "avro" %}
         if (
             isinstance(value_type, type)
             and issubclass(value_type, AvroRecord)
@@ -129,6 +126,7 @@ class ServiceApp(faust.App):
             and len(topics) == 1
         ):
             value_serializer = avro_serializer(self.schema_registry, topics[0], value_type)
+{%- else %}"""
 {%- endif %}
         topic = super().topic(
             *topics, value_type=value_type, value_serializer=value_serializer, **options

@@ -61,6 +61,7 @@ def _pydantic_type(annotation: Any) -> Any:
 
 
 def _pydantic_model(record: type[ModelT]) -> Any:
+    # Faust's introspection of a model: its fields' types and defaults (ModelOptions).
     options = record._options
     fields: dict[str, Any] = {
         name: (_pydantic_type(field_type), options.defaults.get(name, ...))
