@@ -8,7 +8,7 @@ instead of pulling it:
   Debian root with the shared libraries CPython links to, the base of the others;
 - ``python:<version>-slim``: that root plus this machine's CPython of that version (the
   pyenv build, copied to /usr/local as the real image has it) and the CA certificates
-  this machine trusts, which pip needs behind a TLS-inspecting proxy;
+  this machine trusts, which pip and uv need behind a TLS-inspecting proxy;
 - ``apache/kafka:<version>``: that root plus Debian's JRE, Kafka's jars from Maven Central
   (``kafka/pom.xml`` beside this file) and our own launchers (``kafka/``): the entry point
   configures the broker from ``KAFKA_*`` variables with Kafka's own
@@ -24,7 +24,6 @@ the image below it); ``ensure()`` builds only those whose label differs.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
@@ -32,7 +31,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+
+from kafka_test_broker import broker
 
 from .engine import Engine, EngineError, run, say, which
 
@@ -128,15 +128,6 @@ def _copy_python(prefix: Path, target: Path) -> None:
         return left_out
 
     shutil.copytree(prefix, target, symlinks=True, ignore=ignore)
-
-
-def load_broker() -> Any:
-    # By path, as tests/e2e does: a package named `kafka` would shadow kafka-python.
-    spec = importlib.util.spec_from_file_location("containers_kafka_broker", REPO / "kafka" / "broker.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def kafka_version() -> str:
@@ -253,7 +244,8 @@ class StandIns:
         began = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="cfs-python-") as tmp:
             staged = Path(tmp)
-            shutil.copy(context / "Dockerfile", staged / "Dockerfile")
+            for name_in_context in ("Dockerfile", "uv.toml"):
+                shutil.copy(context / name_in_context, staged / name_in_context)
             _copy_python(Path(prefix), staged / "python")
             shutil.copy(HOST_CA_BUNDLE, staged / "ca-certificates.crt")
             (staged / "pip.conf").write_bytes(pip_conf)
@@ -268,7 +260,7 @@ class StandIns:
         name = f"apache/kafka:{tag}"
         base = self.base()
         try:
-            jars = [Path(jar) for jar in load_broker().classpath(KAFKA_POM).split(":")]
+            jars = [Path(jar) for jar in broker.classpath(KAFKA_POM).split(":")]
         except Exception as exc:  # BrokerError, with Maven's output
             raise EngineError(f"resolving Kafka's jars with Maven failed:\n{exc}") from exc
         key = _digest(self._image_id(base), KAFKA_CONTEXT, *jars)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from containers.engine import say
-from containers.images import load_broker
+from kafka_test_broker import broker
 from stack import (
     Stack,
     decode_confluent_avro,
@@ -137,7 +137,7 @@ def test_kafkas_console_consumer_shows_the_enriched_record(stack: Stack) -> None
 def test_kafka_answers_the_host_on_the_port_it_publishes(stack: Stack) -> None:
     # The address Kafka advertises to the host is the one its clients go on to use.
     port = stack.host_port("kafka", 9092)
-    brokers = load_broker().metadata_brokers("127.0.0.1", port)
+    brokers = broker.metadata_brokers("127.0.0.1", port)
     assert [(host, advertised) for _, host, advertised in brokers] == [("localhost", port)]
 
 
