@@ -105,6 +105,22 @@ async def produce(bootstrap: str, topic: str, rate: float | None, generate: str 
     print(json.dumps({"sent": sent, "topic": topic}), flush=True)
 
 
+async def read_from_start(consumer: AIOKafkaConsumer, topic: str, deadline: float) -> list[TopicPartition]:
+    """Assign ``consumer`` all of ``topic`` from its first offsets; no partitions if none by ``deadline``."""
+    # The topic may not exist yet (the worker creates its sink topics when it first sends).
+    while True:
+        await consumer._client.force_metadata_update()  # aiokafka has no public refresh
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assigned = [TopicPartition(topic, partition) for partition in sorted(partitions or ())]
+    if assigned:
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+    return assigned
+
+
 async def consume(
     bootstrap: str,
     topic: str,
@@ -118,19 +134,9 @@ async def consume(
     await consumer.start()
     deadline = time.monotonic() + timeout
     try:
-        # The topic may not exist yet (the worker creates its sink topics when it first sends).
-        while True:
-            await consumer._client.force_metadata_update()  # aiokafka has no public refresh
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)
-        if not partitions:
+        if not await read_from_start(consumer, topic, deadline):
             print(json.dumps({"error": f"no topic {topic}"}), file=sys.stderr, flush=True)
             return
-        assigned = [TopicPartition(topic, partition) for partition in sorted(partitions)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
 
         seen_ids: set[str] = set()
         total = 0.0
@@ -206,15 +212,7 @@ async def tally(bootstrap: str, topic: str, ids: set[str], since_ms: int, timeou
     records = duplicates = 0
     first_since: int | None = None
     try:
-        while True:
-            await consumer._client.force_metadata_update()  # aiokafka has no public refresh
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)
-        assigned = [TopicPartition(topic, partition) for partition in sorted(partitions or ())]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
+        assigned = await read_from_start(consumer, topic, deadline)
         done_at: float | None = None
         while assigned:
             now = time.monotonic()
