@@ -151,7 +151,8 @@ def test_cpu_seconds_count_a_process_and_its_children() -> None:
     finally:
         child.wait()
     # Once waited for, its CPU is in the parent's cutime and cstime.
-    assert pipeline.cpu_seconds(os.getpid()) - before >= 0.3
+    # Clock ticks of 10 ms: allow for rounding.
+    assert pipeline.cpu_seconds(os.getpid()) - before >= 0.25
 
 
 def test_every_repetition_rotates_the_order_of_the_variants() -> None:
