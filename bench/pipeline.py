@@ -5,6 +5,7 @@ One command (see README.md, "Benchmark")::
     .venv/bin/python bench/pipeline.py                        # every variant, 3 repetitions
     .venv/bin/python bench/pipeline.py --only raw,baked --count 20000 --repeat 1
     .venv/bin/python bench/pipeline.py --baseline ../before   # another checkout as a second baked
+    .venv/bin/python bench/pipeline.py --only baked,baseline --baseline . --baseline-env LOG_LEVEL=warn
 
 It bakes the template with its default answers and installs it into a fresh uv venv
 (``bake_and_install`` of ``tests/support/``), makes a uv venv of its own for each peer
@@ -24,7 +25,9 @@ The variants (``VARIANTS``; ``--only`` picks some):
 - ``baked``: ``<pkg> worker`` with its default settings (``enrich_events`` with its Table
   and ``summarize_batches``); before its run it also gives start -> "Worker ready" and the
   idle RSS on empty topics, and the seed tutorial's single-file app's the same way;
-- ``baseline`` (with ``--baseline <checkout>``): that checkout baked and run as ``baked``;
+- ``baseline`` (with ``--baseline <checkout>``): that checkout baked and run as ``baked``,
+  with ``--baseline-env`` on top of ``--worker-env`` (``--baseline .`` and a setting: that
+  setting against the defaults, side by side);
 - ``raw-simple`` and ``faust-minimal``: consume, enrich, produce, no table, no second stage,
   on aiokafka and on Faust (``variants/faust_minimal.py``, the baked venv's Faust): the
   framework's own cost per event;
@@ -487,7 +490,7 @@ class Bench:
         self.peers = peers  # "quix", "faststream": their venvs' Pythons
         self.python = baked["baked"].python  # the Kafka side runs under it
         self.workers = {
-            label: support.Workers(installed, root / label, settings=args.worker_env_dict)
+            label: support.Workers(installed, root / label, settings=worker_env(args, label))
             for label, installed in baked.items()
         }
 
@@ -744,6 +747,19 @@ def peer_venv(support: Any, root: Path, name: str, requirements: list[str], pyth
     return venv / "bin" / "python"
 
 
+def settings(items: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` items as a dict; an item without ``=`` is refused."""
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"pipeline.py: {item!r} is not NAME=VALUE")
+    return dict(item.split("=", 1) for item in items)
+
+
+def worker_env(args: argparse.Namespace, label: str) -> dict[str, str]:
+    """The baked worker's settings beyond its defaults: --worker-env, and --baseline-env for the baseline."""
+    return {**settings(args.worker_env), **(settings(args.baseline_env) if label == "baseline" else {})}
+
+
 def orchestrate(args: argparse.Namespace) -> int:
     # Only here, under the template's venv: the test support package (tests/support/), and
     # kafka_test_broker/ at the root that it imports.
@@ -755,8 +771,6 @@ def orchestrate(args: argparse.Namespace) -> int:
     if args.baseline:
         checkouts["baseline"] = Path(args.baseline).resolve()
     started = time.monotonic()
-    # The service's default settings (not the e2e tier's short timers), plus --worker-env.
-    args.worker_env_dict = dict(item.split("=", 1) for item in args.worker_env)
     header: dict[str, Any] = {
         "started": now(),
         "checkouts": {label: {"path": str(path), "commit": describe(path)} for label, path in checkouts.items()},
@@ -769,6 +783,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         "latency_seconds": args.latency_seconds,
         "latency_rate_cap": LATENCY_RATE_CAP,
         "worker_env": args.worker_env,
+        "baseline_env": args.baseline_env,
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "load_before": load_average(),
@@ -827,6 +842,13 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--baseline", help="also bake this checkout (another commit's worktree) as variant baseline")
     made.add_argument(
         "--worker-env", action="append", default=[], metavar="NAME=VALUE", help="extra environment of the baked worker"
+    )
+    made.add_argument(
+        "--baseline-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment of the baseline's worker only (with --baseline .: one setting side by side)",
     )
     made.add_argument("--output", help="JSON results file (default: bench/results/<UTC time>.json)")
     return made

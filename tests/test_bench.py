@@ -184,6 +184,18 @@ def test_the_command_line_keeps_its_options() -> None:
     assert args.worker_env == ["BATCH_SIZE=10"]
 
 
+def test_the_baseline_env_is_the_baseline_workers_alone() -> None:
+    args = pipeline.parser().parse_args(
+        [*("--baseline", ".", "--worker-env", "BATCH_SIZE=10", "--baseline-env", "LOG_LEVEL=warn")]
+    )
+
+    assert pipeline.worker_env(args, "baked") == {"BATCH_SIZE": "10"}
+    assert pipeline.worker_env(args, "baseline") == {"BATCH_SIZE": "10", "LOG_LEVEL": "warn"}
+    args.baseline_env = ["LOG_LEVEL"]
+    with pytest.raises(SystemExit, match="not NAME=VALUE"):
+        pipeline.worker_env(args, "baseline")
+
+
 def test_the_table_and_chart_cover_each_variant() -> None:
     figures = {"cpu_per_1000": 0.9, "cpu_ratio_to_raw": 12.0, "msgs_per_s": 1_000.0}
     repetitions = [
