@@ -25,6 +25,7 @@ from support import (
     message,
     ready_worker,
     resolve,
+    say,
     validator,
 )
 
@@ -59,6 +60,7 @@ def test_kcat_in_and_out_keyed_plain_records_that_validate_against_the_services_
         # Only the documented fields: the schema allows no other (no __faust).
         assert set(value) == fields, value
         payload.validate(value)
+    say(f"kcat read from {ENRICHED}: {outputs[0]['key']} | {outputs[0]['payload']}")
 
     # The batch summaries: keyed by nothing, as the document says, and every event counted.
     summaries = until_summed(bootstrap, len(events))
