@@ -21,6 +21,7 @@ from support import (
     APP,
     ENRICHED,
     EVENTS,
+    QUIET_LEVELS,
     REPO,
     SEED_APP,
     SUMMARIES,
@@ -335,12 +336,8 @@ def test_the_worker_starts_at_every_offered_log_level(
     """Each answer of `log_level`, and LOG_LEVEL=warning, which Faust's CLI calls warn."""
     create_topics(baked, kafka_bootstrap)
     worker = start_worker(kafka_bootstrap, LOG_LEVEL=level)
-    deadline = time.monotonic() + 90
-    # At warn and above there is no "Worker ready" line to wait for: ask the worker.
-    while not (worker.is_live() and worker.get_with_status("/health/ready/")[0] == 200):
-        assert worker.process is not None and worker.process.poll() is None, worker.tail()
-        assert time.monotonic() < deadline, worker.tail()
-        time.sleep(0.5)
+    # At warn and above there is no "Worker ready" line to wait for: ready() asks the worker.
+    worker.ready(timeout=90)
+    assert worker.is_live(), worker.tail()
     assert worker.terminate(timeout=10) == 0, worker.tail()
-    quiet = level in ("warn", "warning", "error")
-    assert ("Worker ready" in worker.output) != quiet, worker.tail()
+    assert ("Worker ready" in worker.output) != (level in QUIET_LEVELS), worker.tail()

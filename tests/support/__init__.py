@@ -61,7 +61,7 @@ from .forky_root import FORKY_RUN, in_forky_root, require_python, unavailable
 from .kcat import kcat_consume, kcat_produce
 from .paths import APP_TEMPLATE, REPO, SEED_APP, TEMPLATE
 from .schema_registry import SchemaRegistry
-from .workers import HealthSample, Worker, Workers
+from .workers import QUIET_LEVELS, HealthSample, Worker, Workers
 
 __all__ = [
     "APP",
@@ -71,6 +71,7 @@ __all__ = [
     "EVENTS",
     "FORKY_RUN",
     "PARTITIONS",
+    "QUIET_LEVELS",
     "REPO",
     "SEED_APP",
     "SUMMARIES",
