@@ -5,7 +5,8 @@ Faust's extension points: the worker's settings, dead letters, the health, metri
 AsyncAPI views (with a watch on the brokers and on stalled streams), broker credentials,
 the log format, table routing across workers, and a Kafka consumer that reads every
 partition it takes over. The sub-apps' records derive from ``records.Record`` (plain
-values), and ``keys.keep_key()`` keeps a record's key.
+values), ``keys.keep_key()`` keeps a record's key, and ``batches`` lets an agent that
+takes batches write a table once per key and batch.
 {%- if cookiecutter.message_format == "avro" %}
 Avro records travel in the Confluent Schema Registry wire format.
 {%- endif %}

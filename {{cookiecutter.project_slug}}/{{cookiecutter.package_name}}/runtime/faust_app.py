@@ -66,6 +66,7 @@ class ServiceApp(faust.App):
             table_standby_replicas=settings.table_standby_replicas,
             stream_buffer_maxsize=settings.stream_buffer_maxsize,
             consumer_max_fetch_size=settings.consumer_max_fetch_size,
+            producer_linger=settings.producer_linger,
             store=settings.store,
             web_port=settings.web_port,
             web_host=settings.web_host,
