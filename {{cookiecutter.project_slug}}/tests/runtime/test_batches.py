@@ -14,6 +14,8 @@ from {{ cookiecutter.package_name }}.runtime.batches import (
 )
 from {{ cookiecutter.package_name }}.runtime.records import Record
 
+from tests.runtime.messages import message
+
 
 class Visit(Record):
     page: str
@@ -85,18 +87,8 @@ def test_as_current_sets_what_faust_reads_as_the_current_event() -> None:
     # as_current() sets a private context variable of faust.streams, the one Faust's
     # streams set for each event (no public API does): if Faust moved it, tables would
     # write a batch's keys to the partition of its last event, and this test fails.
-    message = faust.types.Message(
-        topic=VISITS,
-        partition=3,
-        offset=7,
-        timestamp=0.0,
-        timestamp_type=0,
-        headers=[],
-        key=b"home",
-        value=b"{}",
-        checksum=None,
-    )
-    event = faust.Event(app, key="home", value=Visit(page="home"), headers={}, message=message)
+    received = message(b'{"page": "home"}', topic=VISITS)
+    event = faust.Event(app, key="home", value=Visit(page="home"), headers={}, message=received)
     before = faust.current_event()
 
     with as_current(event):
