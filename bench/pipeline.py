@@ -396,13 +396,6 @@ def client(argv: list[str]) -> None:
 # --- Orchestration: run by the template's venv (.venv/bin/python) -----------------------
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
 def stat_fields(pid: int) -> list[str]:
     # The command name, in parentheses, may hold spaces: the fields follow its last ")".
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -628,7 +621,7 @@ class Bench:
         figures["idle_cpu_per_s"] = idle_rate
         figures["cpu_s"] = work_cpu(cpu_ready, cpu_done, done_at - ready_at, idle_rate)
         figures["cpu_per_1000"] = figures["cpu_s"] / args.count * 1000
-        figures["rss_after_mb"] = rss_mb(pid)
+        figures["rss_after_mb"] = process.vm_status() / 1024
         if spec.changelog:
             figures.update(self.client("changelog", "--bootstrap", bootstrap, "--part", spec.changelog))
 
@@ -653,7 +646,7 @@ class Bench:
         worker = self.workers[name](bootstrap, app_id)
         figures["worker_ready_s"] = worker.ready(timeout=120)
         time.sleep(self.args.idle_seconds)
-        figures["worker_idle_rss_mb"] = rss_mb(worker.process.pid)
+        figures["worker_idle_rss_mb"] = worker.vm_status() / 1024
         worker.terminate(timeout=30)
         if not self.args.no_seed:
             seed_app = self.support.SEED_APP
@@ -665,7 +658,7 @@ class Bench:
                 files=[seed_app],
             )
             figures["seed_ready_s"] = seed.ready(timeout=120)
-            figures["seed_idle_rss_mb"] = rss_mb(seed.process.pid)
+            figures["seed_idle_rss_mb"] = seed.vm_status() / 1024
             seed.terminate(timeout=30)
 
 
