@@ -50,9 +50,14 @@ For each variant, the figures of one repetition:
   ``key_count`` of each key equal to that key's true count, summaries covering N events
   (the variants with a second stage), the changelog records it wrote; a variant that
   loses an event fails the run;
-- latency: events sent at half its msgs/s of this run (at most ``LATENCY_RATE_CAP``) for
-  ``--latency-seconds``; end-to-end = the sink's LogAppendTime minus the moment of
-  sending; p50, p99 and each second's p50.
+- latency: events sent at half its msgs/s of this run (``--latency-fraction``; at most
+  ``LATENCY_RATE_CAP``) for ``--latency-seconds``; end-to-end = the sink's LogAppendTime
+  minus the moment of sending; p50, p99, each second's p50, and the CPU per 1,000 events
+  at that steady rate, where fetches are small.
+
+``--profile DIR`` records py-spy samples of each variant's backlog and latency runs
+(collapsed stacks, ``DIR/<repetition>-<variant>-<phase>.txt``); its CPU figures then
+include the sampling's cost.
 
 It prints a table (median and min-max over the repetitions, one column per variant)
 with the load average before and after, and writes JSON to ``bench/results/<UTC time>.json``
@@ -69,12 +74,15 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,6 +451,33 @@ def work_cpu(ready: float, done: float, interval: float, idle_rate: float) -> fl
     return max(0.0, done - ready - idle_rate * interval)
 
 
+@contextlib.contextmanager
+def profiled(pid: int, directory: str | None, name: str) -> Iterator[None]:
+    """Record py-spy samples of ``pid`` (and its children) in the block, if ``directory`` is given.
+
+    Collapsed stacks (``<directory>/<name>.txt``), one line per distinct stack with its
+    sample count, for flame graph tools or ``sort -t' ' -k2 -n``.
+    """
+    if directory is None:
+        yield
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    output = Path(directory) / f"{name}.txt"
+    command = [
+        str(Path(sys.executable).with_name("py-spy")),  # the template venv's (its dev group)
+        *("record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "200"),
+        *("--format", "raw", "--output", str(output)),
+    ]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        _, errors = spy.communicate(timeout=60)
+        if spy.returncode not in (0, -signal.SIGINT) or not output.exists():
+            print(f"py-spy of {name} wrote nothing: {errors.decode(errors='replace')[-500:]}", file=sys.stderr)
+
+
 def rotated(names: list[str], number: int) -> list[str]:
     """The order of the variants in repetition ``number`` (from 1): shifted by one place each time."""
     shift = (number - 1) % len(names) if names else 0
@@ -610,7 +645,8 @@ class Bench:
         ]
         if spec.summaries:
             observe += ["--summaries", spec.summaries]
-        out = self.client(*observe)
+        with profiled(pid, args.profile, f"{number}-{name}-backlog"):
+            out = self.client(*observe)
         figures.update(out)
         if out.get("problems"):
             raise RuntimeError(f"{name} failed its check: {'; '.join(out['problems'])}\n{process.tail()}")
@@ -625,13 +661,18 @@ class Bench:
         if spec.changelog:
             figures.update(self.client("changelog", "--bootstrap", bootstrap, "--part", spec.changelog))
 
-        rate = min(LATENCY_RATE_CAP, (out["msgs_per_s"] or 2000) / 2)
-        lat = self.client(
-            "latency",
-            *("--bootstrap", bootstrap, "--source", spec.source, "--sink", spec.enriched),
-            *("--rate", f"{rate:.0f}", "--seconds", str(args.latency_seconds)),
-        )
+        rate = min(LATENCY_RATE_CAP, (out["msgs_per_s"] or 2000) * args.latency_fraction)
+        began, cpu_before = time.monotonic(), cpu_seconds(pid)
+        with profiled(pid, args.profile, f"{number}-{name}-latency"):
+            lat = self.client(
+                "latency",
+                *("--bootstrap", bootstrap, "--source", spec.source, "--sink", spec.enriched),
+                *("--rate", f"{rate:.0f}", "--seconds", str(args.latency_seconds)),
+            )
         figures.update({f"latency_{key}": value for key, value in lat.items()})
+        # CPU per event at that steady rate, where fetches are small, beside the backlog's.
+        cpu = work_cpu(cpu_before, cpu_seconds(pid), time.monotonic() - began, idle_rate)
+        figures["latency_cpu_per_1000"] = cpu / max(1, lat.get("received", 0)) * 1000
         process.terminate(timeout=30)
         figures["load_after"] = load_average()
         shown = {
@@ -669,6 +710,7 @@ METRICS: list[Metric] = [
     ("latency rate events/s", ("latency_rate",)),
     ("latency p50 ms", ("latency_p50_ms",)),
     ("latency p99 ms", ("latency_p99_ms",)),
+    ("CPU s / 1000 at latency rate", ("latency_cpu_per_1000",)),
     ("changelog records", ("changelog_records",)),
     ("start-up CPU s", ("cpu_startup_s",)),
     ("idle CPU s per s", ("idle_cpu_per_s",)),
@@ -774,6 +816,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         "keys": KEYS,
         "batch": {"size": BATCH_SIZE, "window_s": BATCH_WINDOW},
         "latency_seconds": args.latency_seconds,
+        "latency_fraction": args.latency_fraction,
         "latency_rate_cap": LATENCY_RATE_CAP,
         "worker_env": args.worker_env,
         "baseline_env": args.baseline_env,
@@ -829,6 +872,9 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--count", type=int, default=100_000, help="events through each variant")
     made.add_argument("--only", help=f"a comma-separated list of variants (default: all of {','.join(VARIANTS)})")
     made.add_argument("--latency-seconds", type=float, default=10.0, help="length of each latency run")
+    made.add_argument(
+        "--latency-fraction", type=float, default=0.5, help="latency runs at this fraction of the variant's msgs/s"
+    )
     made.add_argument("--idle-seconds", type=float, default=5.0, help="wait after ready before reading RSS")
     made.add_argument("--no-seed", action="store_true", help="skip the seed example's start->ready")
     made.add_argument("--template", help="bake this checkout of the template instead of this one")
@@ -843,6 +889,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="extra environment of the baseline's worker only (with --baseline .: one setting side by side)",
     )
+    made.add_argument("--profile", metavar="DIR", help="py-spy each variant's backlog and latency runs into DIR")
     made.add_argument("--output", help="JSON results file (default: bench/results/<UTC time>.json)")
     return made
 

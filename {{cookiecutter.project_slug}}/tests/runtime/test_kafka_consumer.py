@@ -1,14 +1,17 @@
+import inspect
 from collections import Counter
 from collections.abc import Mapping
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers import aiokafka
 from faust.types import TP
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.runtime.kafka_consumer import RewindingConsumer
+from {{ cookiecutter.package_name }}.runtime.kafka_consumer import RewindingConsumer, Transport
+from {{ cookiecutter.package_name }}.settings import settings
 
 EVENTS = TP("{{ cookiecutter.project_slug }}.events", 0)
 COMMITTED = TP("{{ cookiecutter.project_slug }}.events", 1)
@@ -66,3 +69,17 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
     await consumer.seek_to_committed()
 
     assert sought == {EVENTS: 0, CHANGELOG: 17, STANDBY: 0}
+
+
+async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> None:
+    consumer = app.consumer
+    assert isinstance(consumer, RewindingConsumer)
+    transport = app.transport
+    assert isinstance(transport, Transport)
+
+    made = consumer._new_consumer_thread()._create_worker_consumer(transport)
+
+    assert made._fetch_max_wait_ms == round(settings.consumer_fetch_max_wait * 1000) != 1500
+    # aiokafka reads the attribute where it makes the fetcher; a release that reads
+    # something else there would leave Faust's 1.5 s in place.
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)

@@ -1,4 +1,5 @@
-"""The Kafka transport, with a consumer that never skips a partition it has not committed.
+"""The Kafka transport: a consumer that never skips a partition it has not committed, and
+waits ``CONSUMER_FETCH_MAX_WAIT`` for an empty fetch, not Faust's fixed 1.5 s.
 
 Faust (faust-streaming 0.15.3) drops the records it fetched while its flow was stopped
 for a rebalance and seeks back to the committed offsets to read them again. A partition
@@ -19,13 +20,35 @@ the private ``App._new_transport()``. ``tests/runtime/test_kafka_consumer.py`` c
 the seeks; the template's end-to-end test
 ``test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start`` proves
 the workaround against a real broker, where a survivor without it skipped the backlog.
+
+A fetch asks for the partitions of one broker that hold no fetched records yet. While
+the streams are still taking the records of the last fetch (100 ms and more under
+load), aiokafka fetches the others alone: a quiet partition, such as the partition of
+Faust's leader topic that every worker reads, and nothing else. The broker holds such a
+fetch until data comes or the fetch's maximum wait passes, and the busy partitions,
+drained meanwhile, wait for it too. With Faust's 1.5 s every event then waited about
+1.5 s at half of a worker's capacity; ``AIOKafkaConsumerThread`` hard-codes that wait,
+so ``FetchWaitConsumerThread`` sets aiokafka's before its consumer starts.
 """
 
 from collections.abc import Mapping
+from typing import Any, cast
 
+import aiokafka as aiokafka_client
 from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka
-from faust.types import TP
+from faust.types import TP, AppT
+
+
+class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer thread, its consumer waiting ``fetch_max_wait`` s for an empty fetch."""
+
+    def _create_worker_consumer(self, transport: Any) -> aiokafka_client.AIOKafkaConsumer:
+        consumer = super()._create_worker_consumer(transport)
+        # What aiokafka's constructor keeps of fetch_max_wait_ms, read when the consumer
+        # starts and makes its fetcher; tests/runtime/test_kafka_consumer.py checks it.
+        consumer._fetch_max_wait_ms = round(cast(Transport, transport).fetch_max_wait * 1000)
+        return consumer
 
 
 class RewindingConsumer(aiokafka.Consumer):
@@ -33,6 +56,9 @@ class RewindingConsumer(aiokafka.Consumer):
 
     Committed partitions go to their committed offsets, as with aiokafka's consumer.
     """
+
+    def _new_consumer_thread(self) -> aiokafka.AIOKafkaConsumerThread:
+        return FetchWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
@@ -63,6 +89,10 @@ class RewindingConsumer(aiokafka.Consumer):
 
 
 class Transport(aiokafka.Transport):
-    """The aiokafka transport with ``RewindingConsumer``."""
+    """The aiokafka transport with ``RewindingConsumer``, fetches waiting ``fetch_max_wait`` s."""
 
     Consumer = RewindingConsumer
+
+    def __init__(self, url: Any, app: AppT, fetch_max_wait: float) -> None:
+        super().__init__(url, app)
+        self.fetch_max_wait = fetch_max_wait
