@@ -6,7 +6,7 @@ for a rebalance and seeks back to the committed offsets to read them again. A pa
 that has no committed offset yet (a worker died before its first commit, and another
 took the partition over) is left where the dropped records moved it: its backlog is
 never processed. faust-streaming issue #216 reports records skipped across a rebalance
-too. ``RewindingConsumer`` seeks such a partition back to its start, where a
+too. ``ServiceConsumer`` seeks such a partition back to its start, where a
 consumer with no committed offset begins reading.
 
 Changelog partitions have no committed offsets at all: Faust's table recovery reads
@@ -26,18 +26,33 @@ the streams are still taking the records of the last fetch (100 ms and more unde
 load), aiokafka fetches the others alone: a quiet partition, such as the partition of
 Faust's leader topic that every worker reads, and nothing else. The broker holds such a
 fetch until data comes or the fetch's maximum wait passes, and the busy partitions,
-drained meanwhile, wait for it too. With Faust's 1.5 s every event then waited about
-1.5 s at half of a worker's capacity; ``AIOKafkaConsumerThread`` hard-codes that wait,
-so ``FetchWaitConsumerThread`` sets aiokafka's before its consumer starts.
+drained meanwhile, wait for it too. Each such fetch brings more records than the
+streams take in 100 ms, so under steady load it happens again and again: with Faust's
+1.5 s, events waited seconds at half of a worker's capacity. ``AIOKafkaConsumerThread``
+hard-codes that wait, so ``FetchWaitConsumerThread`` sets aiokafka's before its
+consumer starts.
+{%- if cookiecutter.python_version != "3.11" %}
+
+Faust hands each fetched message to the streams through mode's ``wait_first()``, so
+that a rebalance can free it from a stream whose buffer is full. That call starts
+four tasks and cancels three, for every message: much of a worker's CPU, and a loop
+turn per message that slows the streams' taking of a fetch. ``ServiceConsumer``
+starts the handing-over eagerly (Python 3.12), and only when it has to wait does it
+wait as mode does.
+{%- endif %}
 """
 
-from collections.abc import Mapping
+{% if cookiecutter.python_version != "3.11" %}import asyncio
+{% endif %}from collections.abc import Mapping
 from typing import Any, cast
 
 import aiokafka as aiokafka_client
 from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka
 from faust.types import TP, AppT
+{%- if cookiecutter.python_version != "3.11" %}
+from mode.services import WaitArgT, WaitResults
+{%- endif %}
 
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
@@ -51,10 +66,11 @@ class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
-class RewindingConsumer(aiokafka.Consumer):
+class ServiceConsumer(aiokafka.Consumer):
     """Seeks uncommitted partitions to their start and changelogs to where recovery read them.
 
     Committed partitions go to their committed offsets, as with aiokafka's consumer.
+    Its thread is ``FetchWaitConsumerThread``.
     """
 
     def _new_consumer_thread(self) -> aiokafka.AIOKafkaConsumerThread:
@@ -76,6 +92,27 @@ class RewindingConsumer(aiokafka.Consumer):
                 await self.seek(tp, recovered[tp])
         return committed
 
+{%- if cookiecutter.python_version != "3.11" %}
+
+    async def wait_first(self, *coros: WaitArgT, **options: Any) -> WaitResults:
+        """mode's ``wait_first()``, but a first coroutine that ends without waiting ends it.
+
+        Started eagerly, Faust's handing-over of a message mostly ends in that step;
+        the others (the suspend-flow event) are then not waited for.
+        """
+        first, *others = coros
+        if asyncio.iscoroutine(first) and not (self._stopped.is_set() or self._crashed.is_set()):
+            task = asyncio.Task(first, loop=self.loop, eager_start=True)
+            if task.done():
+                for other in others:
+                    if asyncio.iscoroutine(other):
+                        other.close()
+                # Raises what the coroutine raised, as mode's does.
+                return WaitResults([first], [task.result()], False)
+            return await super().wait_first(task, *others, **options)
+        return await super().wait_first(*coros, **options)
+{%- endif %}
+
     def recovered_offsets(self) -> dict[TP, int]:
         """Where table recovery goes on reading each changelog partition it reads."""
         tables = self.app.tables
@@ -89,9 +126,9 @@ class RewindingConsumer(aiokafka.Consumer):
 
 
 class Transport(aiokafka.Transport):
-    """The aiokafka transport with ``RewindingConsumer``, fetches waiting ``fetch_max_wait`` s."""
+    """The aiokafka transport with ``ServiceConsumer``, fetches waiting ``fetch_max_wait`` s."""
 
-    Consumer = RewindingConsumer
+    Consumer = ServiceConsumer
 
     def __init__(self, url: Any, app: AppT, fetch_max_wait: float) -> None:
         super().__init__(url, app)
