@@ -98,10 +98,12 @@ class ServiceConsumer(aiokafka.Consumer):
         """mode's ``wait_first()``, but a first coroutine that ends without waiting ends it.
 
         Started eagerly, Faust's handing-over of a message mostly ends in that step;
-        the others (the suspend-flow event) are then not waited for.
+        the others (the suspend-flow event) are then not waited for. Only on the
+        consumer's own loop: Faust's consumer thread waits through it too, on its own.
         """
         first, *others = coros
-        if asyncio.iscoroutine(first) and not (self._stopped.is_set() or self._crashed.is_set()):
+        eager = asyncio.iscoroutine(first) and asyncio.get_running_loop() is self.loop
+        if eager and not (self._stopped.is_set() or self._crashed.is_set()):
             task = asyncio.Task(first, loop=self.loop, eager_start=True)
             if task.done():
                 for other in others:
