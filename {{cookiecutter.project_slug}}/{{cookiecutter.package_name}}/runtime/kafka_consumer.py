@@ -99,11 +99,14 @@ class ServiceConsumer(aiokafka.Consumer):
 
         Started eagerly, Faust's handing-over of a message mostly ends in that step;
         the others (the suspend-flow event) are then not waited for. Only on the
-        consumer's own loop: Faust's consumer thread waits through it too, on its own.
+        consumer's own loop, where Faust's fetch loop runs; on any other, as mode's.
         """
         first, *others = coros
-        eager = asyncio.iscoroutine(first) and asyncio.get_running_loop() is self.loop
-        if eager and not (self._stopped.is_set() or self._crashed.is_set()):
+        if (
+            asyncio.iscoroutine(first)
+            and asyncio.get_running_loop() is self.loop
+            and not (self._stopped.is_set() or self._crashed.is_set())
+        ):
             task = asyncio.Task(first, loop=self.loop, eager_start=True)
             if task.done():
                 for other in others:
