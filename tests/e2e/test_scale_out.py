@@ -300,7 +300,7 @@ def copies_of(records: list[dict[str, Any]], event_id: str) -> list[dict[str, An
 
 # The worker, with each fetch of Faust's consumer held open up to 8 s instead of 1 s: a
 # fetch that spans the rebalance returns the newly assigned partitions' records while
-# Faust's flow is stopped, and Faust drops them. Without ServiceConsumer's seeks the survivor
+# Faust's flow is stopped, and Faust drops them. Without RewindingConsumer the survivor
 # then skipped the backlog in 6 of 7 such runs; with the 1 s fetch, in about 1 of 20.
 HELD_FETCH = """
 from faust.transport.drivers import aiokafka

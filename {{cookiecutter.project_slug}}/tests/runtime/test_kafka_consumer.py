@@ -1,5 +1,4 @@
-{% if cookiecutter.python_version != "3.11" %}import asyncio
-{% endif %}import inspect
+import inspect
 from collections import Counter
 from collections.abc import Mapping
 
@@ -11,7 +10,7 @@ from faust.transport.drivers import aiokafka
 from faust.types import TP
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.runtime.kafka_consumer import ServiceConsumer, Transport
+from {{ cookiecutter.package_name }}.runtime.kafka_consumer import RewindingConsumer, Transport
 from {{ cookiecutter.package_name }}.settings import settings
 
 EVENTS = TP("{{ cookiecutter.project_slug }}.events", 0)
@@ -47,7 +46,7 @@ async def test_a_partition_never_committed_is_sought_back_to_its_start(
     sought: dict[TP, int],
 ) -> None:
     consumer = app.consumer
-    assert isinstance(consumer, ServiceConsumer)
+    assert isinstance(consumer, RewindingConsumer)
 
     committed = await consumer.seek_to_committed()
 
@@ -65,7 +64,7 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
     monkeypatch.setattr(recovery(), "standby_tps", {STANDBY})
     monkeypatch.setattr(recovery(), "standby_offsets", Counter({STANDBY: -1}))
     consumer = app.consumer
-    assert isinstance(consumer, ServiceConsumer)
+    assert isinstance(consumer, RewindingConsumer)
 
     await consumer.seek_to_committed()
 
@@ -74,7 +73,7 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
 
 async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> None:
     consumer = app.consumer
-    assert isinstance(consumer, ServiceConsumer)
+    assert isinstance(consumer, RewindingConsumer)
     transport = app.transport
     assert isinstance(transport, Transport)
 
@@ -84,55 +83,3 @@ async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> Non
     # aiokafka reads the attribute where it makes the fetcher; a release that reads
     # something else there would leave Faust's 1.5 s in place.
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
-{%- if cookiecutter.python_version != "3.11" %}
-
-
-async def test_a_message_handed_over_without_waiting_starts_no_other_task() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, ServiceConsumer)
-    handed: list[int] = []
-
-    async def hand_over(message: int) -> int:
-        handed.append(message)
-        return message
-
-    tasks = len(asyncio.all_tasks())
-    handing_over = hand_over(1)
-    done, results, stopped = await consumer.wait_first(handing_over, consumer.suspend_flow.wait())
-
-    assert (done, results, stopped) == ([handing_over], [1], False)
-    assert handed == [1]
-    assert len(asyncio.all_tasks()) == tasks
-
-
-async def test_a_handing_over_that_waits_ends_when_the_flow_is_suspended() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, ServiceConsumer)
-    never = asyncio.Event()
-
-    async def hand_over() -> None:
-        await never.wait()
-
-    suspended = consumer.suspend_flow.wait()
-    waiting = asyncio.ensure_future(consumer.wait_first(hand_over(), suspended))
-    await asyncio.sleep(0)
-    assert not waiting.done()
-    consumer.suspend_flow.set()
-    try:
-        done, results, stopped = await asyncio.wait_for(waiting, timeout=5)
-    finally:
-        consumer.suspend_flow.clear()
-
-    assert (done, results, stopped) == ([suspended], [True], False)
-
-
-async def test_what_the_handing_over_raises_reaches_the_drainer() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, ServiceConsumer)
-
-    async def hand_over() -> None:
-        raise LookupError("no such stream")
-
-    with pytest.raises(LookupError, match="no such stream"):
-        await consumer.wait_first(hand_over(), consumer.suspend_flow.wait())
-{%- endif %}

@@ -6,7 +6,7 @@ for a rebalance and seeks back to the committed offsets to read them again. A pa
 that has no committed offset yet (a worker died before its first commit, and another
 took the partition over) is left where the dropped records moved it: its backlog is
 never processed. faust-streaming issue #216 reports records skipped across a rebalance
-too. ``ServiceConsumer`` seeks such a partition back to its start, where a
+too. ``RewindingConsumer`` seeks such a partition back to its start, where a
 consumer with no committed offset begins reading.
 
 Changelog partitions have no committed offsets at all: Faust's table recovery reads
@@ -31,28 +31,15 @@ streams take in 100 ms, so under steady load it happens again and again: with Fa
 1.5 s, events waited seconds at half of a worker's capacity. ``AIOKafkaConsumerThread``
 hard-codes that wait, so ``FetchWaitConsumerThread`` sets aiokafka's before its
 consumer starts.
-{%- if cookiecutter.python_version != "3.11" %}
-
-Faust hands each fetched message to the streams through mode's ``wait_first()``, so
-that a rebalance can free it from a stream whose buffer is full. That call starts
-four tasks and cancels three, for every message: much of a worker's CPU, and a loop
-turn per message that slows the streams' taking of a fetch. ``ServiceConsumer``
-starts the handing-over eagerly (Python 3.12), and only when it has to wait does it
-wait as mode does.
-{%- endif %}
 """
 
-{% if cookiecutter.python_version != "3.11" %}import asyncio
-{% endif %}from collections.abc import Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 import aiokafka as aiokafka_client
 from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka
 from faust.types import TP, AppT
-{%- if cookiecutter.python_version != "3.11" %}
-from mode.services import WaitArgT, WaitResults
-{%- endif %}
 
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
@@ -66,11 +53,10 @@ class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
-class ServiceConsumer(aiokafka.Consumer):
+class RewindingConsumer(aiokafka.Consumer):
     """Seeks uncommitted partitions to their start and changelogs to where recovery read them.
 
     Committed partitions go to their committed offsets, as with aiokafka's consumer.
-    Its thread is ``FetchWaitConsumerThread``.
     """
 
     def _new_consumer_thread(self) -> aiokafka.AIOKafkaConsumerThread:
@@ -92,32 +78,6 @@ class ServiceConsumer(aiokafka.Consumer):
                 await self.seek(tp, recovered[tp])
         return committed
 
-{%- if cookiecutter.python_version != "3.11" %}
-
-    async def wait_first(self, *coros: WaitArgT, **options: Any) -> WaitResults:
-        """mode's ``wait_first()``, but a first coroutine that ends without waiting ends it.
-
-        Started eagerly, Faust's handing-over of a message mostly ends in that step;
-        the others (the suspend-flow event) are then not waited for. Only on the
-        consumer's own loop, where Faust's fetch loop runs; on any other, as mode's.
-        """
-        first, *others = coros
-        if (
-            asyncio.iscoroutine(first)
-            and asyncio.get_running_loop() is self.loop
-            and not (self._stopped.is_set() or self._crashed.is_set())
-        ):
-            task = asyncio.Task(first, loop=self.loop, eager_start=True)
-            if task.done():
-                for other in others:
-                    if asyncio.iscoroutine(other):
-                        other.close()
-                # Raises what the coroutine raised, as mode's does.
-                return WaitResults([first], [task.result()], False)
-            return await super().wait_first(task, *others, **options)
-        return await super().wait_first(*coros, **options)
-{%- endif %}
-
     def recovered_offsets(self) -> dict[TP, int]:
         """Where table recovery goes on reading each changelog partition it reads."""
         tables = self.app.tables
@@ -131,9 +91,9 @@ class ServiceConsumer(aiokafka.Consumer):
 
 
 class Transport(aiokafka.Transport):
-    """The aiokafka transport with ``ServiceConsumer``, fetches waiting ``fetch_max_wait`` s."""
+    """The aiokafka transport with ``RewindingConsumer``, fetches waiting ``fetch_max_wait`` s."""
 
-    Consumer = ServiceConsumer
+    Consumer = RewindingConsumer
 
     def __init__(self, url: Any, app: AppT, fetch_max_wait: float) -> None:
         super().__init__(url, app)

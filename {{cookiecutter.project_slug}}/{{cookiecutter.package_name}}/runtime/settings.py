@@ -57,12 +57,10 @@ class RuntimeSettings(BaseSettings):
     stall_timeout: float = Field(default=300.0, ge=10)
     # What bounds the worker's memory however long the backlog (a burst, a catch-up after
     # an outage); each is Faust's setting of the same name.
-    # Events each stream holds decoded ahead of its agent. A buffer four-fifths full
-    # pauses fetching from the topic's partitions until it drains to two-fifths, so
-    # this caps the records in memory per stream. Under steady load the buffer stays
-    # near that mark, and each event waits its length: more adds latency and memory,
-    # not throughput (Faust's default, 4096, held events over a second).
-    stream_buffer_maxsize: int = Field(default=512, ge=1)
+    # Events each stream holds decoded ahead of its agent. A full buffer pauses fetching
+    # from the topic's partitions until it drains to half, so this caps the records
+    # in memory per stream; more only adds memory (more did not add throughput).
+    stream_buffer_maxsize: int = Field(default=4096, ge=1)
     # Bytes the broker returns per partition and fetch, which the consumer keeps until
     # the streams take them: at most this times the partitions held. At least the
     # largest message; more did not add throughput either.
