@@ -10,7 +10,7 @@ from faust.transport.drivers import aiokafka
 from faust.types import TP
 
 from {{ cookiecutter.package_name }}.app import app
-from {{ cookiecutter.package_name }}.runtime.kafka_consumer import RewindingConsumer, Transport
+from {{ cookiecutter.package_name }}.runtime import kafka_consumer
 from {{ cookiecutter.package_name }}.settings import settings
 
 EVENTS = TP("{{ cookiecutter.project_slug }}.events", 0)
@@ -46,7 +46,7 @@ async def test_a_partition_never_committed_is_sought_back_to_its_start(
     sought: dict[TP, int],
 ) -> None:
     consumer = app.consumer
-    assert isinstance(consumer, RewindingConsumer)
+    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
 
     committed = await consumer.seek_to_committed()
 
@@ -64,7 +64,7 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
     monkeypatch.setattr(recovery(), "standby_tps", {STANDBY})
     monkeypatch.setattr(recovery(), "standby_offsets", Counter({STANDBY: -1}))
     consumer = app.consumer
-    assert isinstance(consumer, RewindingConsumer)
+    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
 
     await consumer.seek_to_committed()
 
@@ -73,9 +73,9 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
 
 async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> None:
     consumer = app.consumer
-    assert isinstance(consumer, RewindingConsumer)
+    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
     transport = app.transport
-    assert isinstance(transport, Transport)
+    assert isinstance(transport, kafka_consumer.Transport)
 
     made = consumer._new_consumer_thread()._create_worker_consumer(transport)
 
