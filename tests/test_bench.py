@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -182,6 +183,33 @@ def test_the_command_line_keeps_its_options() -> None:
 
     assert (args.only, args.count, args.repeat, args.baseline, args.template) == ("raw,baked", 10, 1, "../b", "../t")
     assert args.worker_env == ["BATCH_SIZE=10"]
+    assert (args.latency_fraction, args.profile) == (0.5, None)
+    args = pipeline.parser().parse_args(["--latency-fraction", "0.25", "--profile", "spy"])
+    assert (args.latency_fraction, args.profile) == (0.25, "spy")
+
+
+def test_a_profiled_block_records_the_stacks_of_the_process(tmp_path: Path) -> None:
+    # A script, not -c: py-spy names each stack's process by its command line, newlines and all.
+    spin = tmp_path / "spin.py"
+    spin.write_text("import time\nbegan = time.monotonic()\nwhile time.monotonic() - began < 30: sum(range(1000))\n")
+    child = subprocess.Popen([sys.executable, str(spin)])
+    try:
+        with pipeline.profiled(child.pid, None, "unprofiled"):
+            pass
+        with pipeline.profiled(child.pid, str(tmp_path / "spy"), "1-raw-backlog"):
+            began = time.monotonic()
+            while time.monotonic() - began < 1.5:
+                time.sleep(0.1)
+    finally:
+        child.kill()
+        child.wait()
+
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["1-raw-backlog.txt", "spin.py", "spy"]
+    # Collapsed stacks: "frame;frame;... <samples>", the child's loop among them.
+    stacks = (tmp_path / "spy" / "1-raw-backlog.txt").read_text().splitlines()
+    assert stacks
+    assert all(line.rsplit(" ", 1)[1].isdigit() for line in stacks)
+    assert any("<module>" in line for line in stacks)
 
 
 def test_the_baseline_env_is_the_baseline_workers_alone() -> None:
