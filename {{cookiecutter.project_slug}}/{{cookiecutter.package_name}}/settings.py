@@ -19,7 +19,7 @@ class Settings(RuntimeSettings):
     # most an event waits while traffic is light); the most events in a batch summary,
     # the longest wait for one, and how often the counts are logged.
     enrich_batch_size: int = Field(default=1000, ge=1)
-    enrich_batch_window_seconds: float = Field(default=0.1, gt=0)
+    enrich_batch_window_seconds: float = Field(default=0.02, gt=0)
     batch_size: int = Field(default=100, ge=1)
     batch_window_seconds: float = Field(default=5.0, gt=0)
     report_interval_seconds: float = Field(default=60.0, gt=0)
