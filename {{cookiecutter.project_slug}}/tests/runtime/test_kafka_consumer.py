@@ -30,11 +30,8 @@ KAFKA_COMMITTED: dict[TP, int | None] = {
 
 
 @pytest.fixture
-async def consumer(monkeypatch: pytest.MonkeyPatch) -> kafka_consumer.RewindingConsumer:
-    """The app's consumer, its seek counts and read offsets fresh, its changelog topic set.
-
-    Made on the tests' loop, as the worker makes it on its own.
-    """
+def consumer(monkeypatch: pytest.MonkeyPatch) -> kafka_consumer.RewindingConsumer:
+    """The app's consumer, its seek counts and read offsets fresh, its changelog topic set."""
     consumer = app.consumer
     assert isinstance(consumer, kafka_consumer.RewindingConsumer)
     thread = consumer._thread
@@ -266,55 +263,3 @@ async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> Non
     # aiokafka reads the attribute where it makes the fetcher; a release that reads
     # something else there would leave Faust's 1.5 s in place.
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
-{%- if cookiecutter.python_version != "3.11" %}
-
-
-async def test_a_record_handed_over_without_waiting_starts_no_other_task() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
-    handed: list[int] = []
-
-    async def hand_over(offset: int) -> int:
-        handed.append(offset)
-        return offset
-
-    tasks = len(asyncio.all_tasks())
-    handing_over = hand_over(1)
-    done, results, stopped = await consumer.wait_first(handing_over, consumer.suspend_flow.wait())
-
-    assert (done, results, stopped) == ([handing_over], [1], False)
-    assert handed == [1]
-    assert len(asyncio.all_tasks()) == tasks
-
-
-async def test_a_handing_over_that_waits_ends_when_the_flow_is_suspended() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
-    never = asyncio.Event()
-
-    async def hand_over() -> None:
-        await never.wait()
-
-    suspended = consumer.suspend_flow.wait()
-    waiting = asyncio.ensure_future(consumer.wait_first(hand_over(), suspended))
-    await asyncio.sleep(0)
-    assert not waiting.done()
-    consumer.suspend_flow.set()
-    try:
-        done, results, stopped = await asyncio.wait_for(waiting, timeout=5)
-    finally:
-        consumer.suspend_flow.clear()
-
-    assert (done, results, stopped) == ([suspended], [True], False)
-
-
-async def test_what_the_handing_over_raises_reaches_the_fetch_loop() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
-
-    async def hand_over() -> None:
-        raise LookupError("no such stream")
-
-    with pytest.raises(LookupError, match="no such stream"):
-        await consumer.wait_first(hand_over(), consumer.suspend_flow.wait())
-{%- endif %}

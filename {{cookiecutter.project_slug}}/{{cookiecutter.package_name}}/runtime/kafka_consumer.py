@@ -42,15 +42,6 @@ So the consumer thread seeks between fetches, never during one, and
 ``RewindingConsumer`` hands over no record of a fetch older than the seek that moved
 its partition, holds records fetched after a seek until Faust has reset its read
 offsets, and puts back the reset offset of a partition whose record was in hand.
-{%- if cookiecutter.python_version != "3.11" %}
-
-Faust hands each fetched record to the streams through mode's ``wait_first()``, so
-that a rebalance can free it from a stream whose buffer is full. That call starts
-four tasks and cancels three, for every record: much of a worker's CPU, and a loop
-turn per record that slows the streams' taking of a fetch. ``RewindingConsumer``
-starts the handing-over eagerly (Python 3.12), and only when it has to wait does it
-wait as mode does.
-{%- endif %}
 """
 
 import asyncio
@@ -62,9 +53,6 @@ from faust.tables.manager import TableManager
 from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka
 from faust.types import TP, AppT, Message
-{%- if cookiecutter.python_version != "3.11" %}
-from mode.services import WaitArgT, WaitResults
-{%- endif %}
 
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
@@ -119,9 +107,6 @@ class RewindingConsumer(aiokafka.Consumer):
 
     Committed partitions go to their committed offsets, as with aiokafka's consumer.
     Records fetched before a seek that moved their partition are not handed over.
-    {%- if cookiecutter.python_version != "3.11" %} Each
-    record's handing-over starts eagerly.
-    {%- endif %}
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -166,32 +151,6 @@ class RewindingConsumer(aiokafka.Consumer):
             # Faust has handed the record over and marked its offset read.
             if self._seeks_read != seeks_read and thread.moved_by.get(tp, 0) > fetched_after:
                 self._read_offset[tp] = self._read_at_seek.get(tp)
-
-{%- if cookiecutter.python_version != "3.11" %}
-
-    async def wait_first(self, *coros: WaitArgT, **options: Any) -> WaitResults:
-        """mode's ``wait_first()``, but a first coroutine that ends without waiting ends it.
-
-        Started eagerly, Faust's handing-over of a record mostly ends in that step; the
-        others (the suspend-flow event) are then not waited for. Only on the consumer's
-        own loop, where Faust's fetch loop runs; on any other, as mode's.
-        """
-        first, *others = coros
-        if (
-            asyncio.iscoroutine(first)
-            and asyncio.get_running_loop() is self.loop
-            and not (self._stopped.is_set() or self._crashed.is_set())
-        ):
-            task = asyncio.Task(first, loop=self.loop, eager_start=True)
-            if task.done():
-                for other in others:
-                    if asyncio.iscoroutine(other):
-                        other.close()
-                # Raises what the coroutine raised, as mode's does.
-                return WaitResults([first], [task.result()], False)
-            return await super().wait_first(task, *others, **options)
-        return await super().wait_first(*coros, **options)
-{%- endif %}
 
     def rewinds(
         self, committed: Mapping[TP, int | None], recovered: Mapping[TP, int]
