@@ -66,6 +66,16 @@ class KafkaConsumer:
         self.sought[partition] = offset
 
 
+@pytest.fixture
+def kafka(
+    consumer: kafka_consumer.RewindingConsumer, monkeypatch: pytest.MonkeyPatch
+) -> KafkaConsumer:
+    """aiokafka's consumer, as the consumer thread's seeks use it."""
+    kafka = KafkaConsumer()
+    monkeypatch.setattr(thread_of(consumer), "_ensure_consumer", lambda: kafka)
+    return kafka
+
+
 def recovery() -> Recovery:
     assert isinstance(app.tables, TableManager)
     return app.tables.recovery
@@ -95,11 +105,9 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
 
 
 async def test_the_thread_seeks_and_counts_the_partitions_each_seek_moved(
-    consumer: kafka_consumer.RewindingConsumer, monkeypatch: pytest.MonkeyPatch
+    consumer: kafka_consumer.RewindingConsumer, kafka: KafkaConsumer
 ) -> None:
     thread = thread_of(consumer)
-    kafka = KafkaConsumer()
-    monkeypatch.setattr(thread, "_ensure_consumer", lambda: kafka)
 
     committed = await thread._seek_to_committed({CHANGELOG: 17})
 
@@ -110,11 +118,11 @@ async def test_the_thread_seeks_and_counts_the_partitions_each_seek_moved(
 
 
 async def test_a_seek_waits_for_the_fetch_in_progress(
-    consumer: kafka_consumer.RewindingConsumer, monkeypatch: pytest.MonkeyPatch
+    consumer: kafka_consumer.RewindingConsumer,
+    kafka: KafkaConsumer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     thread = thread_of(consumer)
-    kafka = KafkaConsumer()
-    monkeypatch.setattr(thread, "_ensure_consumer", lambda: kafka)
     fetch_may_end = asyncio.Event()
 
     async def fetch_records(self: Any, *args: Any, **kwargs: Any) -> dict[TP, list[Any]]:

@@ -93,6 +93,7 @@ class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
         kafka = self._ensure_consumer()
         async with self._between_fetches:
             committed = await kafka.seek_to_committed()
+            # The partitions aiokafka has moved: those with a committed offset above 0.
             moved = {tp for tp, offset in committed.items() if offset and offset > 0}
             rewinds = cast(RewindingConsumer, self.consumer).rewinds(committed, recovered)
             for tp, offset in rewinds.items():
