@@ -31,44 +31,19 @@ streams take in 100 ms, so under steady load it happens again and again: with Fa
 1.5 s, events waited seconds at half of a worker's capacity. ``AIOKafkaConsumerThread``
 hard-codes that wait, so ``FetchWaitConsumerThread`` sets aiokafka's before its
 consumer starts.
-
-Faust seeks every partition back to its committed offset when a rebalance ends, and
-resets the offsets it has read to match, while its fetch loop goes on handing over
-the records of a fetch made before. The handing-over in progress then marks its
-offset read again, after the reset, and the records fetched again from the committed
-offset are dropped as read already: that partition's commit never moves again.
-Fetched just after the seek but before the reset, records are dropped the same way.
-So the consumer thread seeks between fetches, never during one, and
-``RewindingConsumer`` hands over no record of a fetch older than the seek that moved
-its partition, holds records fetched after a seek until Faust has reset its read
-offsets, and puts back the reset offset of a partition whose record was in hand.
 """
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 import aiokafka as aiokafka_client
 from faust.tables.manager import TableManager
-from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka
-from faust.types import TP, AppT, Message
+from faust.types import TP, AppT
 
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
-    """Faust's consumer thread: fetches wait ``fetch_max_wait`` s, seeks come between fetches.
-
-    ``seeks`` counts the seeks to the committed offsets, ``fetched_after`` is that count
-    when the last fetch returned, and ``moved_by`` gives the seek that last moved each
-    partition. They change on the thread's loop; the consumer's loop only reads them.
-    """
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._between_fetches = asyncio.Lock()
-        self.seeks = 0
-        self.fetched_after = 0
-        self.moved_by: dict[TP, int] = {}
+    """Faust's consumer thread, its consumer waiting ``fetch_max_wait`` s for an empty fetch."""
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka_client.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
@@ -77,101 +52,31 @@ class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = round(cast(Transport, transport).fetch_max_wait * 1000)
         return consumer
 
-    async def _fetch_records(self, *args: Any, **kwargs: Any) -> RecordMap:
-        async with self._between_fetches:
-            records = await super()._fetch_records(*args, **kwargs)
-            self.fetched_after = self.seeks
-        return records
-
-    async def seek_to_committed(self) -> Mapping[TP, int]:
-        consumer = cast(RewindingConsumer, self.consumer)
-        # Read on the consumer's loop, where recovery changes them.
-        recovered = consumer.recovered_offsets()
-        return cast(Mapping[TP, int], await self.call_thread(self._seek_to_committed, recovered))
-
-    async def _seek_to_committed(self, recovered: Mapping[TP, int]) -> Mapping[TP, int]:
-        kafka = self._ensure_consumer()
-        async with self._between_fetches:
-            committed = await kafka.seek_to_committed()
-            # The partitions aiokafka has moved: those with a committed offset above 0.
-            moved = {tp for tp, offset in committed.items() if offset and offset > 0}
-            rewinds = cast(RewindingConsumer, self.consumer).rewinds(committed, recovered)
-            for tp, offset in rewinds.items():
-                kafka.seek(tp, offset)
-            self.seeks += 1
-            self.moved_by.update(dict.fromkeys(moved | rewinds.keys(), self.seeks))
-        return cast(Mapping[TP, int], committed)
-
 
 class RewindingConsumer(aiokafka.Consumer):
     """Seeks uncommitted partitions to their start and changelogs to where recovery read them.
 
     Committed partitions go to their committed offsets, as with aiokafka's consumer.
-    Records fetched before a seek that moved their partition are not handed over.
     """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Seeks whose read offsets Faust has reset, and those offsets as it set them.
-        self._seeks_read = 0
-        self._read_at_seek: dict[TP, int | None] = {}
-        self._seeking = 0
-        self._seeks_read_changed = asyncio.Event()
 
     def _new_consumer_thread(self) -> aiokafka.AIOKafkaConsumerThread:
         return FetchWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
-    async def perform_seek(self) -> None:
-        thread = cast(FetchWaitConsumerThread, self._thread)
-        self._seeking += 1
-        try:
-            await super().perform_seek()
-            self._read_at_seek = dict(self._read_offset)
-        finally:
-            self._seeking -= 1
-            self._seeks_read = thread.seeks
-            # Wakes the fetch loop if it waits; a later wait waits for the next seek.
-            self._seeks_read_changed.set()
-            self._seeks_read_changed.clear()
-
-    # Faust's signature, and Faust passes timeout= by name.
-    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109
-        thread = cast(FetchWaitConsumerThread, self._thread)
-        fetched_after: int | None = None
-        async for tp, message in super().getmany(timeout):
-            if fetched_after is None:
-                fetched_after = thread.fetched_after
-            while fetched_after > self._seeks_read and self._seeking:
-                # Fetched after a seek whose read offsets Faust has yet to reset.
-                await self._seeks_read_changed.wait()
-            if thread.moved_by.get(tp, 0) > fetched_after:
-                # Fetched before a seek moved its partition: fetched again from there.
-                continue
-            seeks_read = self._seeks_read
-            yield tp, message
-            # Faust has handed the record over and marked its offset read.
-            if self._seeks_read != seeks_read and thread.moved_by.get(tp, 0) > fetched_after:
-                self._read_offset[tp] = self._read_at_seek.get(tp)
-
-    def rewinds(
-        self, committed: Mapping[TP, int | None], recovered: Mapping[TP, int]
-    ) -> dict[TP, int]:
-        """Where the partitions without a committed offset go, of those ``committed`` has."""
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        committed = await super().seek_to_committed()
         changelogs = self.app.tables.changelog_topics
-        rewinds = {}
         if self.app.conf.consumer_auto_offset_reset == "earliest":
-            # Offset 0, not the log's start offset: asking the broker for that would
-            # wait out the fetch in flight; below the log's start, the consumer resets
-            # to it.
-            rewinds = {
-                tp: 0
-                for tp, offset in committed.items()
-                if not offset and tp.topic not in changelogs
-            }
-        rewinds.update(
-            {tp: recovered[tp] for tp in committed if tp.topic in changelogs and tp in recovered}
-        )
-        return rewinds
+            for tp, offset in committed.items():
+                if not offset and tp.topic not in changelogs:
+                    # Offset 0, not the log's start offset: asking the broker for that
+                    # would wait out the fetch in flight; below the log's start, the
+                    # consumer resets to it.
+                    await self.seek(tp, 0)
+        recovered = self.recovered_offsets()
+        for tp in committed:
+            if tp.topic in changelogs and tp in recovered:
+                await self.seek(tp, recovered[tp])
+        return committed
 
     def recovered_offsets(self) -> dict[TP, int]:
         """Where table recovery goes on reading each changelog partition it reads."""
