@@ -853,7 +853,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     report = {**header, "summary": summaries, "repetitions": repetitions}
 
     print(f"\n{args.count} events, {PARTITIONS} partitions, {args.repeat} repetitions, {header['seconds']} s")
-    commits = ", ".join(f"{label} at {describe(path)}" for label, path in checkouts.items())
+    # As baked, at the start: the checkout may have moved on since.
+    commits = ", ".join(f"{label} at {out['commit']}" for label, out in header["checkouts"].items())
     print(f"median (min-max) of each: {commits}")
     print_table(summaries, METRICS)
     print(f"load average before {header['load_before']}, after {header['load_after']}")
