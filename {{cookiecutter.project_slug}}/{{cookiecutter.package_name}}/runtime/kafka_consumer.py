@@ -79,26 +79,27 @@ class RewindingConsumer(aiokafka.Consumer):
         return FetchWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def wait_first(self, *coros: WaitArgT, **options: Any) -> WaitResults:
-        """mode's ``wait_first()`` of a coroutine and events' ``wait()``, with one task.
+        """mode's ``wait_first()`` of a coroutine and an event's ``wait()``, with one task.
 
-        As mode's: the first that ends wins, the coroutine is cancelled unless it ended,
+        As mode's: whichever ends first wins, the coroutine is cancelled unless it ended,
         and a stop or crash of the consumer ends the wait as stopped. Other waits go to
         mode's.
         """
-        first, *others = coros
-        events = [waited_event(other) for other in others]
-        if options or not asyncio.iscoroutine(first) or None in events:
+        if len(coros) != 2 or options:
             return await super().wait_first(*coros, **options)
-        for other in others:
-            cast(Coroutine[Any, Any, bool], other).close()
-        watched = [*cast(list[WaitedEvent], events), self._stopped, self._crashed]
+        first, waiting = coros
+        event = waited_event(waiting)
+        if event is None or not inspect.iscoroutine(first):
+            return await super().wait_first(*coros, **options)
+        cast(Coroutine[Any, Any, bool], waiting).close()
+        stopped, crashed = self._stopped, self._crashed
         task = self.loop.create_task(first)
         try:
-            if any(event.is_set() for event in watched):
+            if event.is_set() or stopped.is_set() or crashed.is_set():
                 # mode's tasks all take a turn; the hand-over may end in its own.
                 await asyncio.sleep(0)
             else:
-                await self._first_of(task, watched)
+                await self._first_of(task, (event, stopped, crashed))
         finally:
             if not task.done():
                 task.cancel()
@@ -108,15 +109,14 @@ class RewindingConsumer(aiokafka.Consumer):
             # Raises what the hand-over raised, or CancelledError, as mode's does.
             results.append(task.result())
             done.append(first)
-        for other, event in zip(others, events, strict=True):
-            if cast(WaitedEvent, event).is_set():
-                done.append(other)
-                results.append(True)
-        if done and not (self._stopped.is_set() or self._crashed.is_set()):
+        if event.is_set():
+            done.append(waiting)
+            results.append(True)
+        if done and not (stopped.is_set() or crashed.is_set()):
             return WaitResults(done, results, False)
         return WaitResults([], [], True)
 
-    async def _first_of(self, task: asyncio.Task[Any], events: list[WaitedEvent]) -> None:
+    async def _first_of(self, task: asyncio.Task[Any], events: tuple[WaitedEvent, ...]) -> None:
         """Wait until ``task`` ends or one of ``events`` is set."""
         woken = self.loop.create_future()
 
