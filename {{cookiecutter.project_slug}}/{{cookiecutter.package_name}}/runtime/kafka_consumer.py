@@ -31,31 +31,15 @@ streams take in 100 ms, so under steady load it happens again and again: with Fa
 1.5 s, events waited seconds at half of a worker's capacity. ``AIOKafkaConsumerThread``
 hard-codes that wait, so ``FetchWaitConsumerThread`` sets aiokafka's before its
 consumer starts.
-
-Faust's fetch loop hands each record to the streams with mode's ``wait_first()``, so
-that stopping the flow for a rebalance frees it from a stream whose buffer is full.
-That call makes four tasks for every record, one to hand it over and three to wait for
-events, and cancels three: much of a worker's CPU. ``RewindingConsumer.wait_first()``
-makes the one task and waits for the events without tasks of their own. The hand-over
-starts in the loop's next turn, as with mode's: started at once, it raced Faust's seeks
-back to the committed offsets after a rebalance, and a partition's commits stopped.
 """
 
-import asyncio
-import inspect
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
 
 import aiokafka as aiokafka_client
 from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka
 from faust.types import TP, AppT
-from mode.services import WaitArgT, WaitResults
-from mode.utils.locks import Event
-
-# Faust's flow events are asyncio's, mode's services stop and crash on its own.
-WaitedEvent = asyncio.Event | Event
-EVENT_WAITS = {asyncio.Event.wait.__code__, Event.wait.__code__}
 
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
@@ -77,65 +61,6 @@ class RewindingConsumer(aiokafka.Consumer):
 
     def _new_consumer_thread(self) -> aiokafka.AIOKafkaConsumerThread:
         return FetchWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-    async def wait_first(self, *coros: WaitArgT, **options: Any) -> WaitResults:
-        """mode's ``wait_first()`` of a coroutine and an event's ``wait()``, with one task.
-
-        As mode's: whichever ends first wins, the coroutine is cancelled unless it ended,
-        and a stop or crash of the consumer ends the wait as stopped. Other waits go to
-        mode's.
-        """
-        if len(coros) != 2 or options:
-            return await super().wait_first(*coros, **options)
-        first, waiting = coros
-        event = waited_event(waiting)
-        if event is None or not inspect.iscoroutine(first):
-            return await super().wait_first(*coros, **options)
-        cast(Coroutine[Any, Any, bool], waiting).close()
-        stopped, crashed = self._stopped, self._crashed
-        task = self.loop.create_task(first)
-        try:
-            if event.is_set() or stopped.is_set() or crashed.is_set():
-                # mode's tasks all take a turn; the hand-over may end in its own.
-                await asyncio.sleep(0)
-            else:
-                await self._first_of(task, (event, stopped, crashed))
-        finally:
-            if not task.done():
-                task.cancel()
-        done: list[WaitArgT] = []
-        results: list[Any] = []
-        if task.done():
-            # Raises what the hand-over raised, or CancelledError, as mode's does.
-            results.append(task.result())
-            done.append(first)
-        if event.is_set():
-            done.append(waiting)
-            results.append(True)
-        if done and not (stopped.is_set() or crashed.is_set()):
-            return WaitResults(done, results, False)
-        return WaitResults([], [], True)
-
-    async def _first_of(self, task: asyncio.Task[Any], events: tuple[WaitedEvent, ...]) -> None:
-        """Wait until ``task`` ends or one of ``events`` is set."""
-        woken = self.loop.create_future()
-
-        def wake(_: object) -> None:
-            if not woken.done():
-                woken.set_result(None)
-
-        task.add_done_callback(wake)
-        # set() of asyncio's Event and mode's sets the result of each future in their
-        # _waiters, where their wait() puts its own; tests/runtime/test_kafka_consumer.py
-        # checks it.
-        for event in events:
-            event._waiters.append(woken)
-        try:
-            await woken
-        finally:
-            task.remove_done_callback(wake)
-            for event in events:
-                event._waiters.remove(woken)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
@@ -163,15 +88,6 @@ class RewindingConsumer(aiokafka.Consumer):
         offsets.update({tp: recovery.active_offsets[tp] for tp in recovery.active_tps})
         # As recovery seeks: from the last offset it read (-1: none yet, the start).
         return {tp: max(offset, 0) for tp, offset in offsets.items()}
-
-
-def waited_event(coro: WaitArgT) -> WaitedEvent | None:
-    """The event whose ``wait()`` ``coro`` is, not started yet, if it is one."""
-    if not inspect.iscoroutine(coro) or coro.cr_code not in EVENT_WAITS:
-        return None
-    frame = coro.cr_frame
-    event = frame.f_locals.get("self") if frame is not None else None
-    return event if isinstance(event, asyncio.Event | Event) else None
 
 
 class Transport(aiokafka.Transport):
