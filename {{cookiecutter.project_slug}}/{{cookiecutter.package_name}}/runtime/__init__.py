@@ -3,10 +3,11 @@
 ``ServiceApp`` (the ``faust.App`` that ``app.py`` creates) attaches it all through
 Faust's extension points: the worker's settings, dead letters, the health, metrics and
 AsyncAPI views (with a watch on the brokers and on stalled streams), broker credentials,
-the log format, table routing across workers, and a Kafka consumer that reads every
-partition it takes over. The sub-apps' records derive from ``records.Record`` (plain
-values), ``keys.keep_key()`` keeps a record's key, and ``batches`` lets an agent that
-takes batches write a table once per key and batch.
+the log format, table routing across workers, a Kafka consumer that reads every
+partition it takes over, and Kafka clients whose metadata refreshes finish. The
+sub-apps' records derive from ``records.Record`` (plain values), ``keys.keep_key()``
+keeps a record's key, and ``batches`` lets an agent that takes batches write a table
+once per key and batch.
 {%- if cookiecutter.message_format == "avro" %}
 Avro records travel in the Confluent Schema Registry wire format.
 {%- endif %}

@@ -31,6 +31,9 @@ streams take in 100 ms, so under steady load it happens again and again: with Fa
 1.5 s, events waited seconds at half of a worker's capacity. ``AIOKafkaConsumerThread``
 hard-codes that wait, so ``FetchWaitConsumerThread`` sets aiokafka's before its
 consumer starts.
+
+The transport's consumer and producer also refresh their metadata as
+``kafka_metadata.py`` does.
 """
 
 from collections.abc import Mapping
@@ -41,12 +44,18 @@ from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka
 from faust.types import TP, AppT
 
+from . import kafka_metadata
+
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
-    """Faust's consumer thread, its consumer waiting ``fetch_max_wait`` s for an empty fetch."""
+    """Faust's consumer thread, its consumer waiting ``fetch_max_wait`` s for an empty fetch.
+
+    Its client's metadata refreshes are mended too (``kafka_metadata.py``).
+    """
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka_client.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
+        kafka_metadata.mend_metadata_refreshes(consumer._client)
         # What aiokafka's constructor keeps of fetch_max_wait_ms, read when the consumer
         # starts and makes its fetcher; tests/runtime/test_kafka_consumer.py checks it.
         consumer._fetch_max_wait_ms = round(cast(Transport, transport).fetch_max_wait * 1000)
@@ -91,9 +100,13 @@ class RewindingConsumer(aiokafka.Consumer):
 
 
 class Transport(aiokafka.Transport):
-    """The aiokafka transport with ``RewindingConsumer``, fetches waiting ``fetch_max_wait`` s."""
+    """The aiokafka transport with ``RewindingConsumer``, fetches waiting ``fetch_max_wait`` s.
+
+    Its consumer's and producer's metadata refreshes are mended (``kafka_metadata.py``).
+    """
 
     Consumer = RewindingConsumer
+    Producer = kafka_metadata.Producer
 
     def __init__(self, url: Any, app: AppT, fetch_max_wait: float) -> None:
         super().__init__(url, app)
