@@ -21,6 +21,7 @@ from support import (
     APP,
     ENRICHED,
     EVENTS,
+    PARTITIONS,
     QUIET_LEVELS,
     REPO,
     SEED_APP,
@@ -176,6 +177,33 @@ def test_the_worker_creates_the_topics_it_consumes(
     # table_route still finds the key's partition after that send (see table_routing.py).
     key, count = expected.most_common(1)[0]
     assert table_route_count(worker, key) == count
+    assert worker.terminate(timeout=10) == 0, worker.tail()
+
+
+def test_a_source_topic_created_after_the_worker_started_is_read_within_seconds(
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    """Where administrators create the topics (TOPIC_ALLOW_DECLARE=false) and the source comes late.
+
+    aiokafka's consumer refreshed its metadata every 5 minutes only, so the worker took
+    the topic's partitions minutes after it appeared (runtime/kafka_metadata.py).
+    """
+    bootstrap = fresh_kafka_bootstrap
+    app_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    others = [ENRICHED, SUMMARIES, f"{app_id}-{APP}.event-counts-changelog"]
+    baked.kafka_client("create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), *others)
+    baked.kafka_client("create-topics", "--bootstrap", bootstrap, "--partitions", "1", f"{app_id}-__assignor-__leader")
+    worker = start_worker(bootstrap, app_id=app_id, TOPIC_ALLOW_DECLARE="false")
+    worker.ready()
+    assert "Ignoring missing topic: 'page_views.events'" in worker.output, worker.tail()
+
+    baked.kafka_client("create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), EVENTS)
+    created = time.monotonic()
+    events = make_events(100, keys=4)
+    produce(baked, bootstrap, events)
+    values = consume(baked, bootstrap, ENRICHED, tmp_path, ids=[event["id"] for event in events], timeout=60)
+    assert len(enriched_of(values, events)) == len(events), worker.tail()
+    say(f"every event out {time.monotonic() - created:.1f} s after its topic was created")
     assert worker.terminate(timeout=10) == 0, worker.tail()
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from aiokafka.client import AIOKafkaClient
+from aiokafka.protocol.metadata import MetadataResponse_v0
 
 from {{ cookiecutter.package_name }}.app import app
 from {{ cookiecutter.package_name }}.runtime import kafka_consumer, kafka_metadata
@@ -14,10 +15,12 @@ HOUR_MS = 3_600_000
 
 
 class Refreshes:
-    """A client that is never started, its metadata requests recorded instead of sent."""
+    """A client that is never started, answered by a broker that has the topics of ``existing``."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self.existing: set[str] = set()
+        # The topics each refresh asked for.
         self.topics: list[set[str]] = []
         self.started = asyncio.Event()
         # Every refresh waits for this, so that a test can act while one runs.
@@ -30,6 +33,8 @@ class Refreshes:
         self.client._metadata_max_age_ms = HOUR_MS
         self.started.set()
         await self.go_on.wait()
+        found = [(0, topic, [(0, 0, 0, [0], [0])]) for topic in sorted(topics & self.existing)]
+        cluster.update_metadata(MetadataResponse_v0(brokers=[(0, "127.0.0.1", 9)], topics=found))
         return True
 
 
@@ -69,6 +74,28 @@ async def test_a_topic_added_in_place_during_a_refresh_is_refreshed_too() -> Non
 
         assert await asyncio.wait_for(asked, timeout=5) is True
         assert refreshes.topics == [set(), {"enriched"}]
+
+
+async def test_a_missing_topic_is_refreshed_until_it_appears(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kafka_metadata, "MISSING_TOPIC_REFRESH", 0.01)
+    async with periodic_refresh(kafka_metadata.mend_metadata_refreshes) as refreshes:
+        refreshes.existing = {"enriched"}
+        # Subscribed as the consumer subscribes, without asking for a refresh.
+        refreshes.client._topics = {"events", "enriched"}
+        refreshes.go_on.set()
+
+        await asyncio.sleep(0.3)
+        missing = len(refreshes.topics)
+        refreshes.existing.add("events")
+        await asyncio.sleep(0.1)
+        appeared = len(refreshes.topics)
+        await asyncio.sleep(0.3)
+
+        assert missing > 5
+        assert refreshes.client.cluster.partitions_for_topic("events") == {0}
+        assert len(refreshes.topics) == appeared
 
 
 async def test_aiokafkas_own_task_still_leaves_that_refresh_waiting() -> None:

@@ -1,21 +1,30 @@
-"""Metadata refreshes that finish: the worker's Kafka clients never wait minutes for one.
+"""Metadata refreshes that come when needed: the worker never waits minutes for a topic.
 
 An aiokafka client (0.14.0) keeps its cluster metadata fresh in one task, which waits
 until a refresh is asked for, or ``metadata_max_age_ms`` (5 minutes in Faust) passes,
-then refreshes the metadata of the topics it tracks. If that list of topics changes
-while a periodic refresh runs, the task goes back to its wait without finishing the
-refresh, and whoever asked for one meanwhile waits for the next periodic refresh. The
-consumer group's leader changes the list at every assignment and then waits for the
-refresh before it assigns partitions; a worker that took its partitions while a topic
-was still being created then took the topic minutes late, or never within a test's
-two minutes. ``synchronize_metadata()`` is that task, refreshing again at once when
-the list changed, and including topics added to the list in place, as the producer
-adds the topics it sends to.
+then asks a broker for the metadata of the topics it tracks. Two ways this held the
+worker up, both mended by ``synchronize_metadata()``, which is that task otherwise:
+
+- A topic the consumer subscribes to that does not exist yet (created later, where
+  administrators create topics and ``TOPIC_ALLOW_DECLARE=false``; or created by the
+  worker itself but not yet in the broker's answer). The group's partitions are
+  assigned without it, and nothing asks for a refresh: the worker took the topic's
+  partitions when the next periodic refresh found it, up to 5 minutes later. While a
+  tracked topic is missing, the task refreshes every ``MISSING_TOPIC_REFRESH``
+  seconds, as Kafka's Java client does, and the group rebalances once it appears.
+- If the list of tracked topics changes while a periodic refresh runs (the group's
+  leader sets it at every assignment, then waits for a refresh), the task went back
+  to its wait without finishing: the waiting assignment waited for the next periodic
+  refresh. The task refreshes again at once, also for topics added to the list in
+  place, as the producer adds the topics it sends to.
 
 aiokafka has no setting for the client's class, nor for the task:
 ``mend_metadata_refreshes()`` replaces the task's method on one client before it
 starts, and the transport does so for the worker's consumer and producer.
-``tests/runtime/test_kafka_metadata.py`` runs the task against aiokafka's client.
+``tests/runtime/test_kafka_metadata.py`` runs the task against aiokafka's client; the
+template's end-to-end test
+``test_a_source_topic_created_after_the_worker_started_is_read_within_seconds``
+proves it against a real broker, where a worker without it read nothing for minutes.
 """
 
 import asyncio
@@ -24,12 +33,22 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka
 
+# Seconds between refreshes while a tracked topic is missing: the most that Kafka's Java
+# client waits between them (retry.backoff.max.ms).
+MISSING_TOPIC_REFRESH = 1.0
+
 
 async def synchronize_metadata(client: Any) -> None:
-    """Refresh ``client``'s metadata when asked, or every ``metadata_max_age_ms``."""
+    """Refresh ``client``'s metadata when asked, and every ``metadata_max_age_ms``.
+
+    Every ``MISSING_TOPIC_REFRESH`` seconds instead while a topic it tracks is missing.
+    """
     loop = asyncio.get_running_loop()
     while True:
-        await asyncio.wait([client._md_update_waiter], timeout=client._metadata_max_age_ms / 1000)
+        cluster = client.cluster
+        missing = any(cluster.partitions_for_topic(topic) is None for topic in client._topics)
+        wait = MISSING_TOPIC_REFRESH if missing else client._metadata_max_age_ms / 1000
+        await asyncio.wait([client._md_update_waiter], timeout=wait)
         if client._md_update_fut is None:
             client._md_update_fut = loop.create_future()
         # Again at once while the topics changed meanwhile. A copy: the producer adds

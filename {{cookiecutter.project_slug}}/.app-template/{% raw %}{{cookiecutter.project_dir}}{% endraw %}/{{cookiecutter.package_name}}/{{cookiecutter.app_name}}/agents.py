@@ -25,7 +25,7 @@ from .models import BatchSummary, EnrichedEvent, Event
 logger = logging.getLogger(__name__)
 
 # internal=True: the worker creates the topics it consumes when they are missing (unless
-# TOPIC_ALLOW_DECLARE=false); it would otherwise wait minutes for them to appear.
+# TOPIC_ALLOW_DECLARE=false); otherwise it reads nothing until someone creates them.
 # key_type=str: keys are UTF-8 text; a key that is not becomes a dead letter.
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
@@ -155,7 +155,7 @@ from ..settings import settings
 from .models import Event
 
 # internal=True: the worker creates the topic when it is missing (unless
-# TOPIC_ALLOW_DECLARE=false); it would otherwise wait minutes for it to appear.
+# TOPIC_ALLOW_DECLARE=false); otherwise it reads nothing until someone creates it.
 events_topic = app.topic(
     "{{ cookiecutter.app_name }}.events",
     key_type=str,
