@@ -4,7 +4,7 @@
 Faust's extension points: the worker's settings, dead letters, the health, metrics and
 AsyncAPI views (with a watch on the brokers and on stalled streams), broker credentials,
 the log format, table routing across workers, a Kafka consumer that reads every
-partition it takes over, and Kafka clients whose metadata refreshes finish. The
+partition it takes over, and Kafka clients that find a new topic within a second. The
 sub-apps' records derive from ``records.Record`` (plain values), ``keys.keep_key()``
 keeps a record's key, and ``batches`` lets an agent that takes batches write a table
 once per key and batch.

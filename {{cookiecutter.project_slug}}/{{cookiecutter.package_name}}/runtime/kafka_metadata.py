@@ -11,7 +11,7 @@ worker up, both mended by ``synchronize_metadata()``, which is that task otherwi
   assigned without it, and nothing asks for a refresh: the worker took the topic's
   partitions when the next periodic refresh found it, up to 5 minutes later. While a
   tracked topic is missing, the task refreshes every ``MISSING_TOPIC_REFRESH``
-  seconds, as Kafka's Java client does, and the group rebalances once it appears.
+  seconds, and aiokafka's coordinator rebalances the group once the topic appears.
 - If the list of tracked topics changes while a periodic refresh runs (the group's
   leader sets it at every assignment, then waits for a refresh), the task went back
   to its wait without finishing: the waiting assignment waited for the next periodic
@@ -24,7 +24,7 @@ starts, and the transport does so for the worker's consumer and producer.
 ``tests/runtime/test_kafka_metadata.py`` runs the task against aiokafka's client; the
 template's end-to-end test
 ``test_a_source_topic_created_after_the_worker_started_is_read_within_seconds``
-proves it against a real broker, where a worker without it read nothing for minutes.
+proves it against a real broker, where a worker without it read nothing within 60 s.
 """
 
 import asyncio
@@ -56,7 +56,7 @@ async def synchronize_metadata(client: Any) -> None:
         topics: set[str] | None = None
         while topics != client._topics:
             topics = set(client._topics)
-            updated = await client._metadata_update(client.cluster, topics)
+            updated = await client._metadata_update(cluster, topics)
         # A request from now on wakes the next refresh.
         client._md_update_waiter = loop.create_future()
         client._md_update_fut.set_result(updated)
