@@ -213,6 +213,8 @@ def test_a_source_topic_created_after_the_worker_started_is_read_within_seconds(
 
         worker.wait_for(f"{EVENTS} taken", timeout=60, predicate=took_the_topic)
         say(f"the worker took {EVENTS} {time.monotonic() - created:.1f} s after it was created")
+        # Only now: events sent during that rebalance were lost now and then, a loss not yet
+        # explained (bench/FINDINGS.md, "Topics found within a second").
         events = make_events(100, keys=4)
         produce(baked, bootstrap, events)
         ids = [event["id"] for event in events]

@@ -43,9 +43,8 @@ async def synchronize_metadata(client: Any) -> None:
 
     Every ``MISSING_TOPIC_REFRESH`` seconds instead while a topic it tracks is missing.
     """
-    loop = asyncio.get_running_loop()
+    loop, cluster = asyncio.get_running_loop(), client.cluster
     while True:
-        cluster = client.cluster
         missing = any(cluster.partitions_for_topic(topic) is None for topic in client._topics)
         wait = MISSING_TOPIC_REFRESH if missing else client._metadata_max_age_ms / 1000
         await asyncio.wait([client._md_update_waiter], timeout=wait)
