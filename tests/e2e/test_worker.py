@@ -189,6 +189,11 @@ def test_a_source_topic_created_after_the_worker_started_is_read_within_seconds(
     aiokafka's consumer refreshed its metadata every 5 minutes only, so the worker took
     the topic's partitions minutes after it appeared (runtime/kafka_metadata.py). The
     broker creates no topic a client asks about, as such clusters are run.
+
+    The events arrive while the worker takes the topic over. Faust handed over records
+    during the seek that rebalance ends with, and dropped them from the streams' queues
+    after it, past their read offsets: without ``RewindingConsumer.perform_seek`` this test
+    lost 3, 86 and 1 of the 3,000 events in 3 runs of 4.
     """
     broker = start_broker("no-auto-create", settings={"auto.create.topics.enable": "false"})
     try:
@@ -202,8 +207,6 @@ def test_a_source_topic_created_after_the_worker_started_is_read_within_seconds(
         worker.ready()
         assert f"Ignoring missing topic: '{EVENTS}'" in worker.output, worker.tail()
 
-        baked.kafka_client("create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), EVENTS)
-        created = time.monotonic()
         # Faust's table of the partitions it took, then ready again after that rebalance.
         taken = re.compile(rf"\| {re.escape(EVENTS)} +\| \{{0-{PARTITIONS - 1}\}}")
 
@@ -211,12 +214,16 @@ def test_a_source_topic_created_after_the_worker_started_is_read_within_seconds(
             found = taken.search(output)
             return found is not None and "Worker ready" in output[found.end() :]
 
-        worker.wait_for(f"{EVENTS} taken", timeout=60, predicate=took_the_topic)
-        say(f"the worker took {EVENTS} {time.monotonic() - created:.1f} s after it was created")
-        # Only now: events sent during that rebalance were lost now and then, a loss not yet
-        # explained (bench/FINDINGS.md, "Topics found within a second").
-        events = make_events(100, keys=4)
-        produce(baked, bootstrap, events)
+        events = make_events(3000, keys=4)
+        # Started first, the producer sends them all once the topic exists: they are there
+        # when the worker's next refresh, within a second, finds the topic.
+        with streaming(baked, bootstrap, events, rate=None, root=tmp_path) as producer:
+            producer.wait_started()
+            baked.kafka_client("create-topics", "--bootstrap", bootstrap, "--partitions", str(PARTITIONS), EVENTS)
+            created = time.monotonic()
+            worker.wait_for(f"{EVENTS} taken", timeout=60, predicate=took_the_topic)
+            say(f"the worker took {EVENTS} {time.monotonic() - created:.1f} s after it was created")
+            producer.finish()
         ids = [event["id"] for event in events]
         values = consume(baked, bootstrap, ENRICHED, tmp_path, ids=ids)
         assert len(enriched_of(values, events)) == len(events), worker.tail()

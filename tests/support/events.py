@@ -68,6 +68,14 @@ class Producer:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def wait_started(self, timeout: float = 60) -> None:
+        """Wait until it has connected: it sends as soon as its topic exists."""
+        deadline = time.monotonic() + timeout
+        while "started: sending to" not in self.log.read_text(errors="replace"):
+            assert self.process.poll() is None, self.log.read_text(errors="replace")
+            assert time.monotonic() < deadline, f"the producer did not start within {timeout} s"
+            time.sleep(0.1)
+
     def finish(self, timeout: float = 60) -> None:
         """Wait until it has sent every event; fail with what it printed if it did not."""
         assert self.process.wait(timeout=timeout) == 0, self.log.read_text(errors="replace")
@@ -75,16 +83,16 @@ class Producer:
 
 @contextmanager
 def streaming(
-    baked: Installed, bootstrap: str, events: list[dict[str, Any]], rate: float, root: Path
+    baked: Installed, bootstrap: str, events: list[dict[str, Any]], rate: float | None, root: Path
 ) -> Iterator[Producer]:
-    """A producer sending ``events`` to EVENTS at ``rate`` a second; killed if still running at the end."""
+    """A producer sending ``events`` to EVENTS, ``rate`` a second (None: at once); killed if running at the end."""
     stream = root / f"stream-{uuid.uuid4().hex[:8]}.jsonl"
     stream.write_text(event_lines(events), encoding="utf-8")
     log = stream.with_suffix(".log")
     command = [str(baked.python), str(KAFKA_CLIENT), "produce", "--bootstrap", bootstrap, "--topic", EVENTS]
     with stream.open("rb") as stdin, log.open("wb") as stdout:
         process = subprocess.Popen(
-            [*command, "--rate", str(rate)],
+            command if rate is None else [*command, "--rate", str(rate)],
             stdin=stdin,
             stdout=stdout,
             stderr=subprocess.STDOUT,

@@ -80,6 +80,8 @@ async def produce(bootstrap: str, topic: str, rate: float | None, generate: str 
     # A generated backlog goes out in full batches; events from stdin one by one, as they come.
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5 if generate else 0)
     await producer.start()
+    # On stderr, so that stdout stays one JSON line: connected, sending once the topic exists.
+    print(f"started: sending to {topic}", file=sys.stderr, flush=True)
     sent = 0
     began = time.monotonic()
     try:

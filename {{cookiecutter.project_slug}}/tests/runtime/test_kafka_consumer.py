@@ -71,6 +71,39 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
     assert sought == {EVENTS: 0, CHANGELOG: 17, STANDBY: 0}
 
 
+async def test_no_record_is_handed_over_while_the_consumer_seeks(
+    sought: dict[TP, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recovery resumes the streams' partitions, seeks, then clears the streams' queues.
+
+    A record handed over during the seek was dropped in that clear, its read offset
+    already past, and so was not read again. The flow stops for the seek; recovery
+    resumes it after the clear.
+    """
+    consumer = app.consumer
+    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
+    flowing_at_seek: list[bool] = []
+    seek_to_committed = aiokafka.Consumer.seek_to_committed
+
+    async def seek_flowing(self: aiokafka.Consumer) -> Mapping[TP, int | None]:
+        flowing_at_seek.append(self.flow_active)
+        return await seek_to_committed(self)
+
+    monkeypatch.setattr(aiokafka.Consumer, "seek_to_committed", seek_flowing)
+    consumer.resume_flow()
+    try:
+        await consumer.perform_seek()
+        assert flowing_at_seek == [False]
+        assert not consumer.flow_active
+    finally:
+        consumer.resume_flow()
+    # Faust's order, which the stop is for: a release that seeks before it resumes the
+    # partitions, or clears before it seeks, may not need it.
+    resume_streams = inspect.getsource(Recovery._resume_streams)
+    order = ["consumer.resume_partitions(", "consumer.perform_seek()", "app.flow_control.resume()"]
+    assert sorted(order, key=resume_streams.index) == order
+
+
 async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> None:
     consumer = app.consumer
     assert isinstance(consumer, kafka_consumer.RewindingConsumer)

@@ -15,11 +15,20 @@ just after recovery placed the partition, before the flow resumed) would leave
 recovery waiting for records it will never see, so those partitions go back to where
 recovery has read them.
 
+At the end of a rebalance Faust's recovery resumes the stream partitions, seeks them to
+their committed offsets, then clears the streams' queues as it resumes the flow.
+Records handed over during the seek were dropped in that clear, their read offsets
+already past them, so they were not read again until the next rebalance, and the
+partition's commits stood still until then. A worker that took over partitions with
+records waiting lost some that way in most runs. ``RewindingConsumer`` stops the flow
+for the seek, and recovery resumes it after the clear.
+
 Faust has no setting for the consumer class, so ``ServiceApp`` makes this transport in
 the private ``App._new_transport()``. ``tests/runtime/test_kafka_consumer.py`` checks
-the seeks; the template's end-to-end test
-``test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start`` proves
-the workaround against a real broker, where a survivor without it skipped the backlog.
+the seeks; the template's end-to-end tests
+``test_a_partition_taken_over_before_its_first_commit_is_read_from_its_start`` and
+``test_a_source_topic_created_after_the_worker_started_is_read_within_seconds`` prove
+the workarounds against a real broker, where workers without them skipped events.
 
 A fetch asks for the partitions of one broker that hold no fetched records yet. While
 the streams are still taking the records of the last fetch (100 ms and more under
@@ -65,11 +74,20 @@ class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
 class RewindingConsumer(aiokafka.Consumer):
     """Seeks uncommitted partitions to their start and changelogs to where recovery read them.
 
+    The flow stops while it seeks, so that no record is handed over to be dropped.
+
     Committed partitions go to their committed offsets, as with aiokafka's consumer.
     """
 
     def _new_consumer_thread(self) -> aiokafka.AIOKafkaConsumerThread:
         return FetchWaitConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def perform_seek(self) -> None:
+        # Stopped before the seek: records handed over meanwhile would be dropped from
+        # the streams' queues when recovery resumes the flow after it, past their read
+        # offsets. Recovery resumes it; getmany() calls this with the flow stopped already.
+        self.stop_flow()
+        await super().perform_seek()
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
