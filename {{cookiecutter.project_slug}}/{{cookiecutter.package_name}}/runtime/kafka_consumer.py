@@ -17,11 +17,11 @@ recovery has read them.
 
 At the end of a rebalance Faust's recovery resumes the stream partitions, seeks them to
 their committed offsets, then clears the streams' queues as it resumes the flow.
-Records handed over during the seek were dropped in that clear, their read offsets
-already past them, so they were not read again until the next rebalance, and the
-partition's commits stood still until then. A worker that took over partitions with
-records waiting lost some that way in most runs. ``RewindingConsumer`` stops the flow
-for the seek, and recovery resumes it after the clear.
+Records handed over during the seek are dropped in that clear, their read offsets
+already past them, so they are not read again until the next rebalance, and the
+partition's commits stand still until then: a worker that takes over partitions with
+records waiting leaves some unprocessed. ``RewindingConsumer`` stops the flow for the
+seek, and recovery resumes it after the clear.
 
 Faust has no setting for the consumer class, so ``ServiceApp`` makes this transport in
 the private ``App._new_transport()``. ``tests/runtime/test_kafka_consumer.py`` checks
