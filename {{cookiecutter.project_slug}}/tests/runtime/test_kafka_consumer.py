@@ -1,4 +1,6 @@
+import asyncio
 import inspect
+import sys
 from collections import Counter
 from collections.abc import Mapping
 
@@ -37,6 +39,12 @@ def sought(monkeypatch: pytest.MonkeyPatch) -> dict[TP, int]:
     return sought
 
 
+def rewinding_consumer() -> kafka_consumer.RewindingConsumer:
+    consumer = app.consumer
+    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
+    return consumer
+
+
 def recovery() -> Recovery:
     assert isinstance(app.tables, TableManager)
     return app.tables.recovery
@@ -45,8 +53,7 @@ def recovery() -> Recovery:
 async def test_a_partition_never_committed_is_sought_back_to_its_start(
     sought: dict[TP, int],
 ) -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
+    consumer = rewinding_consumer()
 
     committed = await consumer.seek_to_committed()
 
@@ -63,8 +70,7 @@ async def test_changelog_partitions_go_back_to_where_recovery_read_them(
     # A standby partition recovery has not read from yet.
     monkeypatch.setattr(recovery(), "standby_tps", {STANDBY})
     monkeypatch.setattr(recovery(), "standby_offsets", Counter({STANDBY: -1}))
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
+    consumer = rewinding_consumer()
 
     await consumer.seek_to_committed()
 
@@ -80,8 +86,7 @@ async def test_no_record_is_handed_over_while_the_consumer_seeks(
     already past, and so was not read again. The flow stops for the seek; recovery
     resumes it after the clear.
     """
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
+    consumer = rewinding_consumer()
     flowing_at_seek: list[bool] = []
     seek_to_committed = aiokafka.Consumer.seek_to_committed
 
@@ -104,9 +109,61 @@ async def test_no_record_is_handed_over_while_the_consumer_seeks(
     assert sorted(order, key=resume_streams.index) == order
 
 
+eager = pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks: Python 3.12+")
+
+
+@eager
+async def test_a_record_handed_over_without_waiting_starts_no_other_task() -> None:
+    consumer = rewinding_consumer()
+    handed: list[int] = []
+
+    async def hand_over(offset: int) -> int:
+        handed.append(offset)
+        return offset
+
+    tasks = len(asyncio.all_tasks())
+    handing_over = hand_over(1)
+    done, results, stopped = await consumer.wait_first(handing_over, consumer.suspend_flow.wait())
+
+    assert (done, results, stopped) == ([handing_over], [1], False)
+    assert handed == [1]
+    assert len(asyncio.all_tasks()) == tasks
+
+
+@eager
+async def test_a_hand_over_that_waits_ends_when_the_flow_stops() -> None:
+    consumer = rewinding_consumer()
+    never = asyncio.Event()
+
+    async def hand_over() -> None:
+        await never.wait()
+
+    suspended = consumer.suspend_flow.wait()
+    waiting = asyncio.ensure_future(consumer.wait_first(hand_over(), suspended))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    consumer.stop_flow()
+    try:
+        done, results, stopped = await asyncio.wait_for(waiting, timeout=5)
+    finally:
+        consumer.resume_flow()
+
+    assert (done, results, stopped) == ([suspended], [True], False)
+
+
+@eager
+async def test_what_the_hand_over_raises_reaches_the_fetch_loop() -> None:
+    consumer = rewinding_consumer()
+
+    async def hand_over() -> None:
+        raise LookupError("no such stream")
+
+    with pytest.raises(LookupError, match="no such stream"):
+        await consumer.wait_first(hand_over(), consumer.suspend_flow.wait())
+
+
 async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> None:
-    consumer = app.consumer
-    assert isinstance(consumer, kafka_consumer.RewindingConsumer)
+    consumer = rewinding_consumer()
     transport = app.transport
     assert isinstance(transport, kafka_consumer.Transport)
 
