@@ -5,7 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 # Tools installed with the dev group sit beside the interpreter running the tests.
@@ -77,3 +78,29 @@ def find_python(version: str) -> str | None:
         if result.returncode == 0 and result.stdout.strip() == version:
             return candidate
     return None
+
+
+def wait_for_output(
+    process: subprocess.Popen[bytes],
+    read: Callable[[], str],
+    text: str,
+    timeout: float,
+    *,
+    name: str,
+    predicate: Callable[[str], bool] | None = None,
+) -> None:
+    """Wait until ``read()`` (``process``'s log) holds ``text``, or ``predicate`` holds for it.
+
+    Fails with the log's last lines if ``process`` exits first or ``timeout`` passes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        output = read()
+        if predicate(output) if predicate else text in output:
+            return
+        tail = "\n".join(output.splitlines()[-80:])
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited {process.returncode} before {text!r}:\n{tail}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {text!r} from {name} within {timeout:.0f} s:\n{tail}")
+        time.sleep(0.1)

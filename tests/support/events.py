@@ -5,6 +5,7 @@ Every helper goes through scripts/kafka_client.py under the baked venv's Python.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .baking import Installed
-from .commands import say
+from .commands import say, wait_for_output
 from .paths import KAFKA_CLIENT
 from .workers import Worker
 
@@ -70,11 +71,8 @@ class Producer:
 
     def wait_started(self, timeout: float = 60) -> None:
         """Wait until it has connected: it sends as soon as its topic exists."""
-        deadline = time.monotonic() + timeout
-        while "started: sending to" not in self.log.read_text(errors="replace"):
-            assert self.process.poll() is None, self.log.read_text(errors="replace")
-            assert time.monotonic() < deadline, f"the producer did not start within {timeout} s"
-            time.sleep(0.1)
+        read = functools.partial(self.log.read_text, errors="replace")
+        wait_for_output(self.process, read, "started: sending to", timeout, name="the producer")
 
     def finish(self, timeout: float = 60) -> None:
         """Wait until it has sent every event; fail with what it printed if it did not."""

@@ -23,7 +23,7 @@ from typing import Any
 from kafka_test_broker.broker import free_port, kill_with_parent
 
 from .baking import Installed
-from .commands import say
+from .commands import say, wait_for_output
 
 # The LOG_LEVEL values at which the worker logs no "Worker ready" line.
 QUIET_LEVELS = frozenset({"warn", "warning", "error", "crit", "critical"})
@@ -73,16 +73,8 @@ class Worker:
     def wait_for(self, text: str, timeout: float, predicate: Callable[[str], bool] | None = None) -> float:
         """Wait until the output of this run contains ``text``; return the seconds since start."""
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            output = self.output
-            if predicate(output) if predicate else text in output:
-                return time.monotonic() - self.started_at
-            if self.process.poll() is not None:
-                raise AssertionError(f"the worker exited {self.process.returncode} before {text!r}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {text!r} from the worker within {timeout:.0f} s:\n{self.tail()}")
-            time.sleep(0.1)
+        wait_for_output(self.process, lambda: self.output, text, timeout, name="the worker", predicate=predicate)
+        return time.monotonic() - self.started_at
 
     def ready(self, timeout: float = 90) -> float:
         """Wait until the worker processes its partitions; return the seconds since start."""
