@@ -18,7 +18,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -127,6 +127,45 @@ class Stack:
             f"{result.stdout.decode(errors='replace')}{result.stderr.decode(errors='replace')}"
         )
         return result.stdout
+
+    @contextlib.contextmanager
+    def following_logs(self, containers: set[str], into: Path) -> Iterator[Callable[[], str]]:
+        """Follow the logs of ``containers`` into files under ``into``; yield a reader of their last lines.
+
+        For what a container printed before a command that removes it (``down``).
+        """
+        followers = []
+        try:
+            for container in sorted(containers):
+                sink = (into / f"{container[:12]}.log").open("wb")
+                followers.append(
+                    (
+                        sink,
+                        subprocess.Popen(
+                            self.engine.command("logs", "--follow", "--timestamps", container),
+                            env={**os.environ, **self.engine.env},
+                            stdin=subprocess.DEVNULL,
+                            stdout=sink,
+                            stderr=subprocess.STDOUT,
+                        ),
+                    )
+                )
+
+            def tails(lines: int = 40) -> str:
+                text = []
+                for sink, _ in followers:
+                    sink.flush()
+                    logged = Path(sink.name).read_text(encoding="utf-8", errors="replace").splitlines()
+                    text.append(f"--- last {lines} lines of {Path(sink.name).stem} ---\n" + "\n".join(logged[-lines:]))
+                return "\n".join(text)
+
+            yield tails
+        finally:
+            for sink, follower in followers:
+                follower.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    follower.wait(10)
+                sink.close()
 
     def events_since(self, began: float) -> list[dict[str, Any]]:
         """The engine's container events of this project since ``began`` (a time.time())."""

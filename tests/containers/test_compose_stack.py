@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -234,10 +235,9 @@ def die_events(stack: Stack, began: float, containers: set[str]) -> dict[str, st
 def test_a_worker_stops_by_itself_on_sigterm(stack: Stack) -> None:
     """``docker stop`` (SIGTERM, SIGKILL after 10 s) of each replica in turn: each exits 0 by itself.
 
-    One at a time: workers of one group stopped together can hang in Faust's shutdown
-    (a rebalance that the others' leaving starts reaches a consumer that is closing; its
-    offset fetch never returns) until Docker kills them; seen with Faust 0.15.3 whether
-    or not kafka_consumer.py's consumer is used, so not tested here.
+    Workers stopped together, each reached by the rebalance that another's leaving
+    starts: tests/e2e/test_scale_out.py. Here the last stop's rebalance reaches the
+    worker that the README's stop command stops next.
     """
     for container in stack.containers("worker-replica"):
         began = time.time()
@@ -247,7 +247,7 @@ def test_a_worker_stops_by_itself_on_sigterm(stack: Stack) -> None:
         assert die_events(stack, began, {container["Id"]}) == {container["Id"]: "0"}, stack.diagnosis()
 
 
-def test_the_readme_stop_command_leaves_nothing(stack: Stack) -> None:
+def test_the_readme_stop_command_leaves_nothing(stack: Stack, tmp_path: Path) -> None:
     containers = stack.containers()
     running = {
         container["Id"]
@@ -256,11 +256,14 @@ def test_the_readme_stop_command_leaves_nothing(stack: Stack) -> None:
     }
     volumes = {mount["Name"] for container in containers for mount in container["Mounts"] if mount["Type"] == "volume"}
     assert running and volumes
+    # The broker's log says what started a rebalance that reaches a stopping worker.
+    followed = running | {container["Id"] for container in containers if stack.service_of(container) == "kafka"}
     began = time.time()
-    seconds = stack.run_readme("docker compose --profile scale down", "--volumes")
-    say(f"the README's stop command with --volumes: {seconds:.0f} s")
-    # The worker still running (the replicas were stopped before) shut down by itself.
-    assert die_events(stack, began, running) == dict.fromkeys(running, "0")
+    with stack.following_logs(followed, tmp_path) as logs:
+        seconds = stack.run_readme("docker compose --profile scale down", "--volumes")
+        say(f"the README's stop command with --volumes: {seconds:.0f} s")
+        # The worker still running (the replicas were stopped before) shut down by itself.
+        assert die_events(stack, began, running) == dict.fromkeys(running, "0"), logs()
     assert stack.containers() == []
     assert volumes.isdisjoint(stack.engine.docker("volume", "ls", "--quiet").stdout.split())
     project = f"label=com.docker.compose.project={stack.context['project_slug']}"

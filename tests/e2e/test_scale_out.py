@@ -294,6 +294,61 @@ def test_the_survivor_takes_over_from_a_killed_worker(
         assert survivor.get(f"/{APP}/counts/{key}/") == {"key": key, "count": count}
 
 
+# The worker, still busy with an event for 3 s when it stops (as an agent awaiting a slow
+# call is): Faust waits for it before its consumer leaves the group.
+SLOW_STOP = """
+import asyncio
+
+import faust
+
+from {package}.__main__ import main
+
+wait_empty = faust.App._consumer_wait_empty
+
+
+async def busy_for_a_while(self, consumer, logger):
+    if self.should_stop:
+        await asyncio.sleep(3)
+    await wait_empty(self, consumer, logger)
+
+
+faust.App._consumer_wait_empty = busy_for_a_while
+main()
+"""
+
+
+def test_workers_stopped_together_each_exit_by_themselves(
+    baked: Installed, fresh_kafka_bootstrap: str, start_worker: Workers, tmp_path: Path
+) -> None:
+    """A scale-down: the first worker to leave starts a rebalance that reaches the others as they stop.
+
+    Faust closed a stopping worker's consumer from the wrong event loop then: it never
+    left the group, whose other members waited out its session timeout (60 s) before
+    they took its partitions, and in the container tier it hung until killed or died of
+    a segmentation fault (runtime/kafka_consumer.py).
+    """
+    bootstrap = fresh_kafka_bootstrap
+    group = new_group(baked, bootstrap)
+    shim = tmp_path / "slow_stop.py"
+    shim.write_text(SLOW_STOP.format(package=baked.package), encoding="utf-8")
+    # Heartbeats every 0.5 s: the busy workers hear of the rebalance while they stop.
+    env = {**GROUP_ENV, "BROKER_HEARTBEAT_INTERVAL": "0.5"}
+    quick = start_worker(bootstrap, app_id=group, **env)
+    command = [str(baked.python), shim.name, "worker"]
+    busy = [start_worker(bootstrap, app_id=group, command=command, files=[shim], **env) for _ in range(2)]
+    workers = [quick, *busy]
+    wait_settled(workers)
+
+    sent = {worker.web_port: worker.send_sigterm() for worker in workers}
+    codes = {worker.web_port: worker.wait_exit(sent[worker.web_port], timeout=15) for worker in workers}
+    assert codes == dict.fromkeys(sent, 0), "\n".join(worker.tail(40) for worker in workers)
+    for worker in workers:
+        stopping = worker.output.partition("Signal received: 15")[2]
+        # What the test is for: the rebalance that the quick one's leaving started reached them.
+        assert worker is quick or "rebalancing" in stopping, worker.tail(40)
+        assert "LeaveGroup request succeeded" in stopping, worker.tail(40)
+
+
 def copies_of(records: list[dict[str, Any]], event_id: str) -> list[dict[str, Any]]:
     return [record for record in records if isinstance(record["value"], dict) and record["value"].get("id") == event_id]
 

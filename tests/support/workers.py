@@ -92,11 +92,21 @@ class Worker:
 
     def terminate(self, timeout: float = 10) -> int:
         """SIGTERM, as `docker stop` sends; kill the group and fail if it outlives ``timeout``."""
+        began = self.send_sigterm()
+        return self.wait_exit(began, timeout)
+
+    def send_sigterm(self) -> float:
+        """SIGTERM, and nothing else; the time.monotonic() it was sent."""
         assert self.process is not None
         began = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
+        return began
+
+    def wait_exit(self, began: float, timeout: float = 10) -> int:
+        """The exit code of a worker sent SIGTERM at ``began``; kill it and fail if it outlives ``timeout``."""
+        assert self.process is not None
         try:
-            code = self.process.wait(timeout)
+            code = self.process.wait(max(0.0, began + timeout - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(

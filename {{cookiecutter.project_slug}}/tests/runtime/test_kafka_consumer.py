@@ -1,6 +1,7 @@
 import asyncio
 import inspect
 import sys
+import types
 from collections import Counter
 from collections.abc import Mapping
 
@@ -173,3 +174,41 @@ async def test_the_worker_consumer_waits_the_fetch_wait_of_its_settings() -> Non
     # aiokafka reads the attribute where it makes the fetcher; a release that reads
     # something else there would leave Faust's 1.5 s in place.
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(AIOKafkaConsumer.start)
+
+
+class Closing:
+    """A client or coordinator of aiokafka's consumer that notes when it is closed."""
+
+    def __init__(self, name: str, closed: list[str]) -> None:
+        self.name, self.closed = name, closed
+
+    async def close(self) -> None:
+        self.closed.append(self.name)
+
+
+async def test_a_rebalance_that_reaches_a_stopping_worker_closes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consumer = rewinding_consumer()
+    thread = consumer._new_consumer_thread()
+    closed: list[str] = []
+    client = types.SimpleNamespace(
+        _closed=False,
+        _client=Closing("client", closed),
+        _coordinator=Closing("coordinator", closed),
+    )
+    monkeypatch.setattr(thread, "_consumer", client)
+    monkeypatch.setattr(consumer, "_thread", thread)
+    stopped = asyncio.Event()
+    stopped.set()
+    monkeypatch.setattr(app, "_stopped", stopped)
+    monkeypatch.setattr(app, "loop", asyncio.get_running_loop())
+
+    # What Faust does with a rebalance once the app stops.
+    await app._on_partitions_revoked(set())
+    await app._on_partitions_assigned(set())
+    await asyncio.sleep(0.01)
+
+    # Faust's own close would have marked the consumer closed, so that its stop later
+    # does nothing, and closed both on this loop, not the consumer thread's.
+    assert (client._closed, closed) == (False, [])

@@ -49,6 +49,12 @@ streams take in 100 ms, so under steady load it happens again and again: with Fa
 hard-codes that wait, so ``FetchWaitConsumerThread`` sets aiokafka's before its
 consumer starts.
 
+When a rebalance reaches a worker that is stopping, Faust closes its consumer's
+client and group coordinator, but schedules that on the app's event loop, while they
+run on the consumer thread's own: the worker then hangs until it is killed, or dies of
+a segmentation fault under uvloop. ``FetchWaitConsumerThread`` leaves the rebalance to
+the consumer, which leaves the group when it stops, moments later.
+
 The transport's consumer and producer also refresh their metadata as
 ``kafka_metadata.py`` does.
 """
@@ -70,7 +76,8 @@ from . import kafka_metadata
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
     """Faust's consumer thread, its consumer waiting ``fetch_max_wait`` s for an empty fetch.
 
-    Its client's metadata refreshes are mended too (``kafka_metadata.py``).
+    Its client's metadata refreshes are mended too (``kafka_metadata.py``), and a
+    rebalance during shutdown closes nothing from the wrong event loop.
     """
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka_client.AIOKafkaConsumer:
@@ -80,6 +87,13 @@ class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
         # starts and makes its fetcher; tests/runtime/test_kafka_consumer.py checks it.
         consumer._fetch_max_wait_ms = round(cast(Transport, transport).fetch_max_wait * 1000)
         return consumer
+
+    def close(self) -> None:
+        """Close nothing: the consumer leaves the group when this thread stops.
+
+        Faust calls this only for a rebalance that reaches a stopping worker, and would
+        close the consumer from the app's event loop, not this thread's.
+        """
 
 
 class RewindingConsumer(aiokafka.Consumer):
