@@ -51,7 +51,8 @@ For each variant, the figures of one repetition:
   (the variants with a second stage), the changelog records it wrote; a variant that
   loses an event fails the run;
 - latency: events sent at half its msgs/s of this run (``--latency-fraction``; at most
-  ``LATENCY_RATE_CAP``) for ``--latency-seconds``; end-to-end = the sink's LogAppendTime
+  ``LATENCY_RATE_CAP``; or every variant at ``--latency-rate``, to compare settings at
+  one rate) for ``--latency-seconds``; end-to-end = the sink's LogAppendTime
   minus the moment of sending; p50, p99, each second's p50, and the CPU per 1,000 events
   at that steady rate, where fetches are small.
 
@@ -661,7 +662,7 @@ class Bench:
         if spec.changelog:
             figures.update(self.client("changelog", "--bootstrap", bootstrap, "--part", spec.changelog))
 
-        rate = min(LATENCY_RATE_CAP, (out["msgs_per_s"] or 2000) * args.latency_fraction)
+        rate = args.latency_rate or min(LATENCY_RATE_CAP, (out["msgs_per_s"] or 2000) * args.latency_fraction)
         began, cpu_before = time.monotonic(), cpu_seconds(pid)
         with profiled(pid, args.profile, f"{number}-{name}-latency"):
             lat = self.client(
@@ -817,6 +818,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         "batch": {"size": BATCH_SIZE, "window_s": BATCH_WINDOW},
         "latency_seconds": args.latency_seconds,
         "latency_fraction": args.latency_fraction,
+        "latency_rate": args.latency_rate,
         "latency_rate_cap": LATENCY_RATE_CAP,
         "worker_env": args.worker_env,
         "baseline_env": args.baseline_env,
@@ -875,6 +877,11 @@ def parser() -> argparse.ArgumentParser:
     made.add_argument("--latency-seconds", type=float, default=10.0, help="length of each latency run")
     made.add_argument(
         "--latency-fraction", type=float, default=0.5, help="latency runs at this fraction of the variant's msgs/s"
+    )
+    made.add_argument(
+        "--latency-rate",
+        type=float,
+        help="latency runs at this many events/s for every variant instead (settings compared at one rate)",
     )
     made.add_argument("--idle-seconds", type=float, default=5.0, help="wait after ready before reading RSS")
     made.add_argument("--no-seed", action="store_true", help="skip the seed example's start->ready")

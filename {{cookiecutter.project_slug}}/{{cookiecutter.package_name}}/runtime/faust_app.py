@@ -54,8 +54,9 @@ class ServiceApp(faust.App):
         # Every topic declared, by names, key and value type: what the AsyncAPI document
         # describes. Once each: dead letters declare their topic again on every send.
         self.declared_topics: dict[tuple[Any, ...], TopicT] = {}
-        # Faust has no setting for it; the transport reads it (kafka_consumer.py).
+        # Faust has no settings for them; the transport reads them (kafka_consumer.py).
         self.consumer_fetch_max_wait = settings.consumer_fetch_max_wait
+        self.consumer_fetch_busy_wait = settings.consumer_fetch_busy_wait
         super().__init__(
             settings.app_id,
             broker=settings.kafka_broker,
@@ -108,7 +109,12 @@ class ServiceApp(faust.App):
     def _new_transport(self) -> TransportT:
         # Faust has no setting for the consumer class: this private hook is where the
         # transport is made. Why the consumer is replaced: see kafka_consumer.py.
-        return Transport(self.conf.broker_consumer, self, self.consumer_fetch_max_wait)
+        return Transport(
+            self.conf.broker_consumer,
+            self,
+            self.consumer_fetch_max_wait,
+            self.consumer_fetch_busy_wait,
+        )
 
     def topic(
         self,

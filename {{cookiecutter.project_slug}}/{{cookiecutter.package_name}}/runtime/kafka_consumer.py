@@ -56,7 +56,8 @@ a segmentation fault under uvloop. ``FetchWaitConsumerThread`` leaves the rebala
 the consumer, which leaves the group when it stops, moments later.
 
 The transport's consumer and producer also refresh their metadata as
-``kafka_metadata.py`` does.
+``kafka_metadata.py`` does, and the consumer paces its fetches while records keep
+coming as ``fetch_pacing.py`` does.
 """
 
 import asyncio
@@ -71,14 +72,22 @@ from faust.types import TP, AppT
 from mode.services import WaitArgT, WaitResults
 
 from . import kafka_metadata
+from .fetch_pacing import FetchPacer
 
 
 class FetchWaitConsumerThread(aiokafka.AIOKafkaConsumerThread):
     """Faust's consumer thread, its consumer waiting ``fetch_max_wait`` s for an empty fetch.
 
-    Its client's metadata refreshes are mended too (``kafka_metadata.py``), and a
-    rebalance during shutdown closes nothing from the wrong event loop.
+    Its client's metadata refreshes are mended too (``kafka_metadata.py``), its fetches
+    paced while records keep coming (``fetch_pacing.py``), and a rebalance during
+    shutdown closes nothing from the wrong event loop.
     """
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        busy_wait = cast(Transport, self.transport).fetch_busy_wait
+        if busy_wait and self._consumer is not None:
+            FetchPacer(self._consumer._fetcher, busy_wait, self.app.conf.consumer_max_fetch_size)
 
     def _create_worker_consumer(self, transport: Any) -> aiokafka_client.AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
@@ -170,12 +179,14 @@ class RewindingConsumer(aiokafka.Consumer):
 class Transport(aiokafka.Transport):
     """The aiokafka transport with ``RewindingConsumer``, fetches waiting ``fetch_max_wait`` s.
 
-    Its consumer's and producer's metadata refreshes are mended (``kafka_metadata.py``).
+    While records keep coming, fetches wait ``fetch_busy_wait`` s (0: not paced). Its
+    consumer's and producer's metadata refreshes are mended (``kafka_metadata.py``).
     """
 
     Consumer = RewindingConsumer
     Producer = kafka_metadata.Producer
 
-    def __init__(self, url: Any, app: AppT, fetch_max_wait: float) -> None:
+    def __init__(self, url: Any, app: AppT, fetch_max_wait: float, fetch_busy_wait: float) -> None:
         super().__init__(url, app)
         self.fetch_max_wait = fetch_max_wait
+        self.fetch_busy_wait = fetch_busy_wait

@@ -70,6 +70,11 @@ class RuntimeSettings(BaseSettings):
     # holds up the busy partitions' next fetch this long (runtime/kafka_consumer.py);
     # less costs an idle worker more fetches per second.
     consumer_fetch_max_wait: float = Field(default=0.1, gt=0, le=30)
+    # Seconds the broker may hold a fetch to gather more records while they keep coming
+    # (a fetch in the last second brought some; runtime/fetch_pacing.py). Fewer, fuller
+    # fetches save a steadily loaded worker much of its CPU; each event may wait this
+    # long more. 0: every fetch returns with the first record, as Kafka's default.
+    consumer_fetch_busy_wait: float = Field(default=0.01, ge=0, le=1)
     # Seconds the producer waits for more records to send in one request to a partition
     # (Faust's setting of the same name; Faust's default is 0, no wait). Under load, each
     # request then carries many records instead of a few, and the worker spends less CPU
