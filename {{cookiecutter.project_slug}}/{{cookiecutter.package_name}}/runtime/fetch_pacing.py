@@ -2,9 +2,9 @@
 
 Kafka's consumer asks the broker for at least one byte by default, so while events
 trickle in at a steady rate every fetch comes back with the few that arrived since the
-last one, and the next goes out at once: hundreds of fetches a second, each a request,
-a response and a hand-over from the consumer thread, costing more CPU per event than
-the events themselves. While a fetch in the last second brought records, ``FetchPacer``
+last one, and the next goes out at once: many small fetches, each a request, a
+response and a hand-over from the consumer thread, much of a steadily loaded worker's
+CPU. While a fetch in the last second brought records, ``FetchPacer``
 asks the broker to hold each fetch up to ``busy_wait`` seconds, unless it already has
 ``busy_bytes`` to return. An idle consumer keeps its own settings, so that the first
 event after a quiet spell comes back at once and an idle worker fetches no more often.
