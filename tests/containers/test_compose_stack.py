@@ -236,7 +236,7 @@ def test_a_worker_stops_by_itself_on_sigterm(stack: Stack) -> None:
     """``docker stop`` (SIGTERM, SIGKILL after 10 s) of each replica in turn: each exits 0 by itself.
 
     Workers stopped together, each reached by the rebalance that another's leaving
-    starts: tests/e2e/test_scale_out.py. Here the last stop's rebalance reaches the
+    starts: tests/e2e/test_scale_out.py. Here the last stop's rebalance can reach the
     worker that the README's stop command stops next.
     """
     for container in stack.containers("worker-replica"):
