@@ -78,6 +78,16 @@ def test_the_worker_runs_as_the_images_unprivileged_user(stack: Stack) -> None:
     say(f"worker image user {user}; PID 1 runs as uid {effective}")
 
 
+def test_a_crash_in_native_code_logs_the_python_traceback(stack: Stack) -> None:
+    # The image's environment (PYTHONFAULTHANDLER): a segmentation fault, as a C
+    # extension or RocksDB can cause, prints where Python was before the process dies.
+    crash = "import ctypes; ctypes.string_at(0)"
+    result = stack.compose("exec", "-T", "worker", "python", "-c", crash, check=False)
+    assert result.returncode != 0
+    assert "Fatal Python error: Segmentation fault" in result.stderr, result.stderr
+    assert 'File "<string>", line 1' in result.stderr, result.stderr
+
+
 def post_event(stack: Stack, app: str, key: str) -> dict[str, Any]:
     event = {"id": uuid.uuid4().hex, "key": key, "amount": 2.5}
     status, body = http("POST", stack.host_port("worker", stack.context["web_port"]), f"/{app}/events/", event)
